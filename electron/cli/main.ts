@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { isReclaimError, ReclaimError } from '../core/errors.js';
+import { createOutput, exitCodeFor } from './output.js';
+import { runTunnel, TUNNEL_HELP } from './tunnel-command.js';
+
+// `reclaim <command>`: a thin shell over electron/core. It parses arguments, prints events and
+// maps errors to exit codes; everything else happens in the core, shared with the desktop app.
+
+const USAGE = `Usage: reclaim <command> [options]
+
+Commands:
+  tunnel <server>   forward 127.0.0.1:8888 to Plex (127.0.0.1:32400) on the server over SSH
+
+Run "reclaim <command> --help" for the options of a command.`;
+
+const COMMANDS: Record<string, { run: typeof runTunnel; help: string }> = {
+  tunnel: { run: runTunnel, help: TUNNEL_HELP },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const json = args.includes('--json');
+  const output = createOutput(json);
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) {
+      throw new ReclaimError('BAD_INPUT', `"${name}" is not a reclaim command.`, USAGE.replace(/^Usage: /, 'Use: '));
+    }
+    return await command.run(args, output);
+  } catch (error) {
+    const reclaimError = isReclaimError(error) ? error : asInputError(error) ?? unexpected(error);
+    output.error(reclaimError);
+    return exitCodeFor(reclaimError);
+  }
+}
+
+/** node:util parseArgs errors (unknown option, missing value) are the person's to fix. */
+function asInputError(error: unknown): ReclaimError | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) return undefined;
+  return new ReclaimError('BAD_INPUT', (error as Error).message, 'See "reclaim <command> --help" for the options.');
+}
+
+function unexpected(error: unknown): ReclaimError {
+  return new ReclaimError(
+    'UNEXPECTED',
+    `Something unexpected went wrong: ${(error as Error)?.message ?? String(error)}`,
+    'Try again. If it happens again, please report it with the command you ran (without any passwords).',
+  );
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,38 @@
+import { isReclaimError, type ReclaimError } from '../core/errors.js';
+
+// Two audiences: people read plain sentences on stderr; programs read one JSON object per line
+// on stdout (--json). Both get the same facts, and never a stack trace.
+
+export interface Output {
+  json: boolean;
+  /** A JSON event (with --json) or nothing. */
+  event(event: Record<string, unknown>): void;
+  /** A line for people (without --json); stdout for results, stderr for progress. */
+  say(text: string, stream?: 'stdout' | 'stderr'): void;
+  error(error: ReclaimError): void;
+}
+
+export function createOutput(json: boolean): Output {
+  return {
+    json,
+    event(event) {
+      if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
+    },
+    say(text, stream = 'stderr') {
+      if (!json) process[stream].write(`${text}\n`);
+    },
+    error(error) {
+      if (json) process.stdout.write(`${JSON.stringify({ event: 'error', ...error.toJSON() })}\n`);
+      else process.stderr.write(`Error: ${error.message}\nFix: ${error.fix}\n(code ${error.code})\n`);
+    },
+  };
+}
+
+/** Exit status: 2 for input the person must correct, 1 for everything else that failed. */
+export function exitCodeFor(error: ReclaimError): number {
+  return error.code === 'BAD_INPUT' ? 2 : 1;
+}
+
+export function asReclaimError(error: unknown): ReclaimError | undefined {
+  return isReclaimError(error) ? error : undefined;
+}

@@ -1,0 +1,98 @@
+import type { ParseArgsConfig } from 'node:util';
+import { findAgent } from '../core/agent.js';
+import { reclaimKnownHostsFile, userKnownHostsFiles } from '../core/app-paths.js';
+import { checkIdentityFile } from '../core/auth.js';
+import { badInput } from '../core/errors.js';
+import type { HostKeyStore } from '../core/host-key-policy.js';
+import type { Prompter } from '../core/prompter.js';
+import { resolveRoute } from '../core/route.js';
+import type { ConnectSettings, SshHop } from '../core/ssh-connect.js';
+import { parsePort } from '../core/target.js';
+import { terminalPrompter } from './terminal-prompter.js';
+
+// The SSH options every `reclaim` command shares, and how they become a route and connect
+// settings. Secrets never come from argv: a password only through --password-env NAME.
+
+export const SSH_OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  identity: { type: 'string', short: 'i' },
+  'password-env': { type: 'string' },
+  agent: { type: 'boolean' },
+  'known-hosts': { type: 'string' },
+  'accept-new': { type: 'boolean' },
+  jump: { type: 'string', short: 'J' },
+  config: { type: 'string', short: 'F' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const SSH_OPTIONS_HELP = `
+SSH options:
+  -p, --port N            SSH port (default: from ~/.ssh/config, else 22)
+  -i, --identity FILE     private key to sign in with (OpenSSH or PEM; asks for its passphrase)
+      --password-env NAME read the SSH password from environment variable NAME
+      --agent             sign in with your SSH agent (SSH_AUTH_SOCK, or the Windows agent / Pageant)
+      --known-hosts FILE  trust only the keys in FILE, and record newly accepted keys there
+      --accept-new        accept and record a server key seen for the first time (never a changed one)
+  -J, --jump HOSTS        reach the server through jump host(s): [user@]host[:port][,...]
+  -F, --config FILE       ssh config file to read (default ~/.ssh/config)
+      --json              print JSON lines on stdout and never wait for input`;
+
+export interface SshOptionValues {
+  port?: string;
+  identity?: string;
+  'password-env'?: string;
+  agent?: boolean;
+  'known-hosts'?: string;
+  'accept-new'?: boolean;
+  jump?: string;
+  config?: string;
+  json?: boolean;
+}
+
+export function isInteractive(values: SshOptionValues): boolean {
+  return !values.json && Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
+}
+
+export async function routeFromOptions(target: string, values: SshOptionValues): Promise<SshHop[]> {
+  return resolveRoute({
+    target,
+    port: values.port === undefined ? undefined : parsePort(values.port, 'SSH port (-p)'),
+    jump: values.jump,
+    config: values.config ? { configFile: values.config } : {},
+  });
+}
+
+export async function connectSettingsFromOptions(values: SshOptionValues): Promise<ConnectSettings> {
+  const prompter: Prompter = isInteractive(values) ? terminalPrompter() : {};
+  if (values.identity) await checkIdentityFile(values.identity);
+  const agent = findAgent();
+  if (values.agent && !agent) {
+    throw badInput(
+      'No SSH agent was found (SSH_AUTH_SOCK is not set, and no Windows agent or Pageant is running).',
+      'Start your agent and add your key (ssh-add), or sign in with a key file (-i FILE) instead.',
+    );
+  }
+  const hostKeys: HostKeyStore = values['known-hosts']
+    ? { trustFiles: [values['known-hosts']], recordFile: values['known-hosts'], acceptNew: Boolean(values['accept-new']) }
+    : { trustFiles: [...userKnownHostsFiles(), reclaimKnownHostsFile()], recordFile: reclaimKnownHostsFile(), acceptNew: Boolean(values['accept-new']) };
+  return {
+    auth: { identityFile: values.identity, password: readPasswordEnv(values['password-env']), agent },
+    hostKeys,
+    prompter,
+  };
+}
+
+function readPasswordEnv(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const password = process.env[name];
+  if (!password) {
+    throw badInput(
+      `The environment variable ${name} (named by --password-env) is not set or is empty.`,
+      `Set it before running Reclaim, for example: read -s ${name} && export ${name}`,
+    );
+  }
+  // Keep the password out of anything this process starts later.
+  delete process.env[name];
+  return password;
+}

@@ -1,0 +1,80 @@
+import readline from 'node:readline';
+import { Writable } from 'node:stream';
+import type { Prompter } from '../core/prompter.js';
+
+// Questions asked on the terminal, worded like OpenSSH's so people who know ssh recognise them.
+// Secrets are read with echo off; Ctrl+C or Ctrl+D while asked cancels the login.
+
+const MAX_YES_NO_TRIES = 5;
+
+class MutableOutput extends Writable {
+  muted = false;
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    if (!this.muted) process.stderr.write(chunk);
+    done();
+  }
+}
+
+function ask(text: string, hidden: boolean): Promise<string | undefined> {
+  const output = new MutableOutput();
+  const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
+  process.stderr.write(text);
+  output.muted = hidden;
+  return new Promise((resolve) => {
+    let answered = false;
+    rl.question('', (answer) => {
+      answered = true;
+      rl.close();
+      if (hidden) process.stderr.write('\n');
+      resolve(answer);
+    });
+    rl.once('SIGINT', () => rl.close());
+    rl.once('close', () => {
+      if (!answered) {
+        process.stderr.write('\n');
+        resolve(undefined);
+      }
+    });
+  });
+}
+
+export function terminalPrompter(): Prompter {
+  return {
+    async confirmHostKey(question) {
+      const lines = [
+        `The authenticity of host '${question.host}${question.port === 22 ? '' : `:${question.port}`}' can't be established.`,
+        `${question.keyType} key fingerprint is ${question.fingerprint}.`,
+        ...question.otherTypesKnown.map((known) =>
+          `Note: a ${known.type} key (${known.fingerprint}) is already on record for this host in ${known.file}:${known.line}.`),
+        'To check it, run on the server: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub',
+      ];
+      process.stderr.write(`${lines.join('\n')}\n`);
+      for (let tries = 0; tries < MAX_YES_NO_TRIES; tries++) {
+        const answer = await ask('Are you sure you want to continue connecting (yes/no)? ', false);
+        if (answer === undefined) return false;
+        if (/^yes$/i.test(answer.trim())) return true;
+        if (/^no$/i.test(answer.trim())) return false;
+        process.stderr.write('Please type \'yes\' or \'no\'.\n');
+      }
+      return false;
+    },
+    async askSecret(question) {
+      if (question.attempt > 1) process.stderr.write('That was not accepted, please try again.\n');
+      const text = question.kind === 'password'
+        ? `${question.subject}'s password: `
+        : `Enter passphrase for key '${question.subject}': `;
+      return ask(text, true);
+    },
+    async answerKeyboardInteractive(question) {
+      if (question.name) process.stderr.write(`${question.name}\n`);
+      if (question.instructions) process.stderr.write(`${question.instructions}\n`);
+      const answers: string[] = [];
+      for (const prompt of question.prompts) {
+        const answer = await ask(prompt.prompt, !prompt.echo);
+        if (answer === undefined) return undefined;
+        answers.push(answer);
+      }
+      return answers;
+    },
+  };
+}

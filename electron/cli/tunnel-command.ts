@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { badInput } from '../core/errors.js';
+import { DEFAULT_LOCAL_PORT, DEFAULT_REMOTE, Tunnel, type TunnelEvent } from '../core/tunnel.js';
+import { formatHostPort, parseHostPort, parsePort } from '../core/target.js';
+import { exitCodeFor, type Output } from './output.js';
+import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP } from './ssh-options.js';
+
+export const TUNNEL_HELP = `Usage: reclaim tunnel <[user@]host[:port] | ssh-config alias> [options]
+
+Forwards 127.0.0.1:${DEFAULT_LOCAL_PORT} on this computer to ${formatHostPort(DEFAULT_REMOTE.host, DEFAULT_REMOTE.port)} on the server,
+so Plex sees you as local. Keeps running (and reconnects by itself) until Ctrl+C.
+
+Tunnel options:
+  -L, --local-port N      local port on 127.0.0.1 (default ${DEFAULT_LOCAL_PORT}; 0 picks any free port)
+      --remote HOST:PORT  far end, as seen from the server (default ${formatHostPort(DEFAULT_REMOTE.host, DEFAULT_REMOTE.port)})
+${SSH_OPTIONS_HELP}`;
+
+export async function runTunnel(args: string[], output: Output): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...SSH_OPTIONS, 'local-port': { type: 'string', short: 'L' }, remote: { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    output.say(TUNNEL_HELP, 'stdout');
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw badInput(
+      positionals.length ? `Expected one server, got: ${positionals.join(' ')}` : 'No server was given.',
+      'Run: reclaim tunnel [user@]host[:port]   (see reclaim tunnel --help)',
+    );
+  }
+  const localPortText = values['local-port'];
+  if (localPortText !== undefined && localPortText.includes(':')) {
+    throw badInput(
+      `-L ${localPortText}: here -L takes only the local port.`,
+      `Use -L ${localPortText.split(':')[0]} --remote ${localPortText.split(':').slice(1).join(':')} instead.`,
+    );
+  }
+  const localPort = localPortText === undefined ? DEFAULT_LOCAL_PORT : parsePort(localPortText, 'Local port (-L)', { allowZero: true });
+  const remote = values.remote === undefined ? DEFAULT_REMOTE : parseHostPort(values.remote, 'Remote address (--remote)');
+  const route = await routeFromOptions(positionals[0]!, values);
+  const connect = await connectSettingsFromOptions(values);
+  const server = route[route.length - 1]!;
+  output.say(`Connecting to ${server.user}@${formatHostPort(server.host, server.port)}${route.length > 1 ? ` through ${route.slice(0, -1).map((hop) => hop.label).join(', ')}` : ''}...`);
+
+  let exitCode = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const onEvent = (event: TunnelEvent) => {
+    switch (event.event) {
+      case 'ready':
+        output.event({ event: 'ready', localPort: event.localPort, localUrl: event.localUrl, webUrl: event.webUrl, hostKey: event.hostKey, reconnected: event.reconnected });
+        output.say(event.reconnected
+          ? `Reconnected. The tunnel serves again at ${event.webUrl}`
+          : `Tunnel ready: ${event.webUrl}\nServer key: ${event.hostKey.type} ${event.hostKey.fingerprint}\nOpen that address in your browser to use Plex as if you were on the server. Press Ctrl+C to stop.`, 'stdout');
+        break;
+      case 'reconnecting':
+        output.event({ ...event });
+        output.say(`${event.message} Reconnecting in ${Math.round(event.delayMs / 100) / 10} s (attempt ${event.attempt})...`);
+        break;
+      case 'error':
+        output.error(event.error);
+        exitCode = exitCodeFor(event.error);
+        break;
+      case 'closed':
+        output.event({ event: 'closed' });
+        output.say('Tunnel closed.');
+        finished();
+        break;
+    }
+  };
+  const tunnel = await Tunnel.open({ route, connect, localPort, remote }, onEvent);
+  const stop = () => void tunnel.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await done;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  return exitCode;
+}

@@ -1,0 +1,211 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import ssh2 from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, KeyboardInteractiveCallback, NextAuthHandler } from 'ssh2';
+import { badInput } from './errors.js';
+import type { Prompter } from './prompter.js';
+
+// Sign-in for one SSH hop, in OpenSSH's order: explicit key, agent, configured or default key
+// files, keyboard-interactive, password. Methods are offered only when the server still lists
+// them, and a person is asked for a passphrase or password only when that answer is about to be
+// used, never up front.
+
+export interface AuthSettings {
+  /** `-i FILE`: the key the person asked for; unreadable is an input error, not a skip. */
+  identityFile?: string;
+  /** IdentityFile lines from ~/.ssh/config, tried after the agent. */
+  configIdentityFiles?: string[];
+  /** From --password-env or a saved secret; never from argv. */
+  password?: string;
+  /** Agent socket or pipe; undefined means no agent. */
+  agent?: string;
+}
+
+/** What the person is doing right now; the login timer pauses while they are asked something. */
+export type AskPerson = <T>(ask: () => Promise<T>) => Promise<T>;
+
+export interface AuthAttemptLog {
+  /** Methods tried, for the AUTH_FAILED message ("key ~/.ssh/id_ed25519", "password"). */
+  tried: string[];
+  /** What the server said it accepts, from its last USERAUTH_FAILURE. */
+  serverAccepts: string[];
+  /** Keys skipped and why (encrypted with no way to ask, unreadable). */
+  skipped: string[];
+  cancelled: boolean;
+  /** An input error met while preparing a method (an unreadable -i key), reported instead of AUTH_FAILED. */
+  inputError?: unknown;
+}
+
+const MAX_SECRET_ATTEMPTS = 3;
+const DEFAULT_KEY_NAMES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+interface KeyCandidate { file: string; explicit: boolean }
+
+export async function checkIdentityFile(file: string): Promise<Buffer> {
+  try {
+    const data = await fs.readFile(file);
+    const parsed = ssh2.utils.parseKey(data);
+    if (parsed instanceof Error && !/passphrase/i.test(parsed.message)) {
+      throw badInput(
+        `The key file ${file} is not a private key Reclaim can read (${parsed.message}).`,
+        'Choose the private key file (not the .pub file), in OpenSSH or PEM format. PuTTY .ppk keys must be exported with PuTTYgen: Conversions > Export OpenSSH key.',
+      );
+    }
+    return data;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === undefined) throw error;
+    throw badInput(
+      `Cannot read the key file ${file} (${(error as NodeJS.ErrnoException).code}).`,
+      'Check the path, and that your user may read the file.',
+    );
+  }
+}
+
+export function createAuthHandler(options: {
+  user: string;
+  hostLabel: string;
+  settings: AuthSettings;
+  prompter: Prompter;
+  askPerson: AskPerson;
+  log: AuthAttemptLog;
+  home?: string;
+}): AuthHandlerMiddleware {
+  const { user, hostLabel, settings, prompter, askPerson, log } = options;
+  const home = options.home ?? os.homedir();
+  const keys: KeyCandidate[] = [];
+  if (settings.identityFile) keys.push({ file: settings.identityFile, explicit: true });
+  const configured = settings.configIdentityFiles ?? [];
+  const keyFiles = configured.length || settings.identityFile
+    ? configured
+    : DEFAULT_KEY_NAMES.map((name) => path.join(home, '.ssh', name));
+
+  // A step resolves to the method to offer, null to skip it, or false to stop (the person cancelled).
+  type Step = () => Promise<AnyAuthMethod | false | null>;
+  const steps: Array<{ method: AuthenticationType; run: Step }> = [];
+  const add = (method: AuthenticationType, run: Step) => steps.push({ method, run });
+
+  for (const key of keys) add('publickey', () => keyAuth(key));
+  if (settings.agent) {
+    const agent = settings.agent;
+    add('agent', async () => {
+      log.tried.push('ssh-agent');
+      return { type: 'agent', username: user, agent };
+    });
+  }
+  for (const file of keyFiles) add('publickey', () => keyAuth({ file, explicit: false }));
+  if (prompter.answerKeyboardInteractive || settings.password !== undefined) {
+    add('keyboard-interactive', async () => {
+      log.tried.push('keyboard-interactive');
+      return { type: 'keyboard-interactive', username: user, prompt: keyboardInteractive };
+    });
+  }
+  const passwordTries = settings.password !== undefined ? 1 : prompter.askSecret ? MAX_SECRET_ATTEMPTS : 0;
+  for (let attempt = 1; attempt <= passwordTries; attempt++) add('password', () => passwordAuth(attempt));
+
+  let usedPasswordForKeyboard = false;
+
+  async function keyAuth(key: KeyCandidate): Promise<AnyAuthMethod | false | null> {
+    let data: Buffer;
+    try {
+      data = key.explicit ? await checkIdentityFile(key.file) : await fs.readFile(key.file);
+    } catch (error) {
+      if (key.explicit) throw error;
+      return null; // a default key that does not exist is normal
+    }
+    const plain = ssh2.utils.parseKey(data);
+    if (!(plain instanceof Error)) {
+      log.tried.push(`key ${key.file}`);
+      return { type: 'publickey', username: user, key: data };
+    }
+    if (!/passphrase/i.test(plain.message)) {
+      log.skipped.push(`${key.file}: not a private key Reclaim can read`);
+      return null;
+    }
+    if (!prompter.askSecret) {
+      log.skipped.push(`${key.file}: protected by a passphrase and there is no way to ask for it`);
+      return null;
+    }
+    for (let attempt = 1; attempt <= MAX_SECRET_ATTEMPTS; attempt++) {
+      const passphrase = await askPerson(() => prompter.askSecret!({ kind: 'passphrase', subject: key.file, attempt }));
+      if (passphrase === undefined) {
+        log.cancelled = true;
+        return false;
+      }
+      if (!(ssh2.utils.parseKey(data, passphrase) instanceof Error)) {
+        log.tried.push(`key ${key.file}`);
+        return { type: 'publickey', username: user, key: data, passphrase };
+      }
+    }
+    log.skipped.push(`${key.file}: wrong passphrase ${MAX_SECRET_ATTEMPTS} times`);
+    return null;
+  }
+
+  async function passwordAuth(attempt: number): Promise<AnyAuthMethod | false> {
+    if (settings.password !== undefined) {
+      log.tried.push('password');
+      return { type: 'password', username: user, password: settings.password };
+    }
+    const password = await askPerson(() => prompter.askSecret!({ kind: 'password', subject: `${user}@${hostLabel}`, attempt }));
+    if (password === undefined) {
+      log.cancelled = true;
+      return false;
+    }
+    if (!log.tried.includes('password')) log.tried.push('password');
+    return { type: 'password', username: user, password };
+  }
+
+  function keyboardInteractive(
+    name: string,
+    instructions: string,
+    _lang: string,
+    prompts: Array<{ prompt: string; echo: boolean }>,
+    finish: KeyboardInteractiveCallback,
+  ): void {
+    if (prompts.length === 0) {
+      finish([]);
+      return;
+    }
+    // PAM usually asks for the account password this way; a password the person already gave
+    // answers that first prompt so they are not asked twice for the same thing.
+    const single = prompts.length === 1 ? prompts[0] : undefined;
+    if (settings.password !== undefined && !usedPasswordForKeyboard && single && !single.echo && /password/i.test(single.prompt)) {
+      usedPasswordForKeyboard = true;
+      finish([settings.password]);
+      return;
+    }
+    if (!prompter.answerKeyboardInteractive) {
+      finish(prompts.map(() => ''));
+      return;
+    }
+    askPerson(() => prompter.answerKeyboardInteractive!({ host: hostLabel, user, name, instructions, prompts }))
+      .then((answers) => {
+        if (answers === undefined) log.cancelled = true;
+        finish(answers ?? prompts.map(() => ''));
+      })
+      .catch(() => finish(prompts.map(() => '')));
+  }
+
+  let next = 0;
+  return (methodsLeft: AuthenticationType[] | null, _partialSuccess: boolean | null, callback: NextAuthHandler) => {
+    if (methodsLeft) log.serverAccepts = [...methodsLeft];
+    const allowed = (method: AuthenticationType) =>
+      !methodsLeft || methodsLeft.includes(method) || (method === 'agent' && methodsLeft.includes('publickey'));
+    const advance = async (): Promise<AnyAuthMethod | false> => {
+      while (next < steps.length && !log.cancelled) {
+        const step = steps[next++]!;
+        if (!allowed(step.method)) continue;
+        const auth = await step.run();
+        if (auth === false) return false;
+        if (auth) return auth;
+      }
+      return false;
+    };
+    // ssh2 takes `false` as "no more methods"; its typings do not say so.
+    const finish = callback as (auth: AnyAuthMethod | false) => void;
+    advance().then(finish, (error: unknown) => {
+      log.inputError = error;
+      finish(false);
+    });
+  };
+}

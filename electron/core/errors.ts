@@ -1,0 +1,45 @@
+// Every failure Reclaim reports is a ReclaimError: a stable code that programs (the CLI's
+// --json output, the desktop UI) can switch on, a plain-language message saying what went
+// wrong, and a fix saying what the person can do about it. Nothing else should reach a user.
+
+export type ErrorCode =
+  | 'HOST_KEY_UNKNOWN'
+  | 'HOST_KEY_CHANGED'
+  | 'HOST_KEY_REVOKED'
+  | 'AUTH_FAILED'
+  | 'CONNECT_FAILED'
+  | 'SSH_FAILED'
+  | 'FORWARD_PROHIBITED'
+  | 'REMOTE_NOT_LISTENING'
+  | 'FORWARD_FAILED'
+  | 'PORT_IN_USE'
+  | 'BAD_INPUT'
+  | 'UNEXPECTED';
+
+/** Extra facts a caller may show or act on, e.g. fingerprints or the known_hosts line to fix. */
+export type ErrorDetails = Record<string, unknown>;
+
+export class ReclaimError extends Error {
+  override readonly name = 'ReclaimError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fix: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+  }
+
+  toJSON(): { code: ErrorCode; message: string; fix: string } & ErrorDetails {
+    return { ...this.details, code: this.code, message: this.message, fix: this.fix };
+  }
+}
+
+export function isReclaimError(value: unknown): value is ReclaimError {
+  return value instanceof ReclaimError;
+}
+
+export function badInput(message: string, fix: string, details?: ErrorDetails): ReclaimError {
+  return new ReclaimError('BAD_INPUT', message, fix, details);
+}

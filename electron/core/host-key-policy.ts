@@ -1,0 +1,144 @@
+import { ReclaimError } from './errors.js';
+import {
+  checkHostKey,
+  fingerprintSha256,
+  hostKeyType,
+  knownHostsName,
+  knownKeyTypes,
+  recordHostKey,
+} from './known-hosts.js';
+import type { AskPerson } from './auth.js';
+import type { Prompter } from './prompter.js';
+import { formatHostPort } from './target.js';
+
+// Deciding whether to trust a server's host key, as OpenSSH does with StrictHostKeyChecking=ask
+// (or accept-new): a known key passes; an unknown one is shown to the person, or refused when
+// nobody can be asked; a changed or revoked one is refused, always, with the line to fix.
+
+export interface HostKeyStore {
+  /** Files read for trust decisions, in order (the user's known_hosts first). */
+  trustFiles: string[];
+  /** Where a newly accepted key is written: Reclaim's own file unless --known-hosts names one. */
+  recordFile: string;
+  /** Record an unknown key on first use without asking, like StrictHostKeyChecking=accept-new. */
+  acceptNew: boolean;
+}
+
+export interface VerifiedHostKey {
+  type: string;
+  fingerprint: string;
+}
+
+export interface HostKeyCheck {
+  /** For ssh2's `hostVerifier`: calls back with the decision; the reason is kept in `failure`. */
+  verify(key: Buffer, done: (trusted: boolean) => void): void;
+  failure(): ReclaimError | undefined;
+  accepted(): VerifiedHostKey | undefined;
+}
+
+const ALGORITHMS_BY_KEY_TYPE: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256'],
+};
+const DEFAULT_HOST_KEY_ALGORITHMS = Object.values(ALGORITHMS_BY_KEY_TYPE).flat();
+
+/**
+ * Host key algorithms with the types already on record first, as OpenSSH orders them, so a
+ * server that has several keys shows the one we know instead of looking "unknown".
+ */
+export async function hostKeyAlgorithms(store: HostKeyStore, host: string, port: number): Promise<string[]> {
+  const known = (await knownKeyTypes(store.trustFiles, host, port)).flatMap((type) => ALGORITHMS_BY_KEY_TYPE[type] ?? []);
+  return [...new Set([...known, ...DEFAULT_HOST_KEY_ALGORITHMS])];
+}
+
+export function createHostKeyCheck(options: {
+  host: string;
+  port: number;
+  store: HostKeyStore;
+  prompter: Prompter;
+  askPerson: AskPerson;
+}): HostKeyCheck {
+  const { host, port, store, prompter, askPerson } = options;
+  const where = formatHostPort(host, port);
+  let failure: ReclaimError | undefined;
+  let accepted: VerifiedHostKey | undefined;
+
+  async function decide(blob: Buffer): Promise<boolean> {
+    const type = hostKeyType(blob);
+    const fingerprint = fingerprintSha256(blob);
+    const key = { type, blob };
+    const verdict = await checkHostKey(store.trustFiles, host, port, key);
+    const facts = { host, port, keyType: type, fingerprint };
+    switch (verdict.kind) {
+      case 'trusted':
+        break;
+      case 'revoked':
+        failure = new ReclaimError(
+          'HOST_KEY_REVOKED',
+          `The key ${where} presented (${type} ${fingerprint}) is marked revoked in ${verdict.file} line ${verdict.line}. Reclaim will not connect with it.`,
+          'Ask the server\'s admin why a revoked key is in use; do not remove the @revoked line unless they confirm the key is safe.',
+          { ...facts, file: verdict.file, line: verdict.line },
+        );
+        return false;
+      case 'changed': {
+        const first = verdict.known[0]!;
+        failure = new ReclaimError(
+          'HOST_KEY_CHANGED',
+          `WARNING: the identity key of ${where} has CHANGED. It was ${first.fingerprint} and is now ${fingerprint}. ` +
+            'Someone could be intercepting the connection, or the server was reinstalled. Reclaim refused to connect.',
+          `Ask the server's admin to confirm the new key (on the server: ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-|-sha2-.*$/g, '')}_key.pub). ` +
+            `Only if it matches ${fingerprint}, remove line ${first.line} of ${first.file} ` +
+            `(ssh-keygen -R '${knownHostsName(host, port)}' -f '${first.file}') and connect again.`,
+          { ...facts, known: verdict.known },
+        );
+        return false;
+      }
+      case 'unknown': {
+        const firstUse = verdict.otherTypesKnown.length === 0;
+        if (store.acceptNew && firstUse) break;
+        const unknownError = (declined: boolean) => new ReclaimError(
+          'HOST_KEY_UNKNOWN',
+          declined
+            ? `You did not accept the identity key of ${where} (${type} ${fingerprint}), so Reclaim did not connect.`
+            : `Reclaim has never seen the identity key of ${where} (${type} ${fingerprint}) and could not ask you to confirm it.`,
+          `Compare ${fingerprint} with the server's own key (on the server: ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-|-sha2-.*$/g, '')}_key.pub). ` +
+            (firstUse ? 'If they match, connect again and accept it (or pass --accept-new).' : 'This server already had a key of another type on record, so accept it only after checking.'),
+          { ...facts, otherTypesKnown: verdict.otherTypesKnown },
+        );
+        if (!prompter.confirmHostKey) {
+          failure = unknownError(false);
+          return false;
+        }
+        const yes = await askPerson(() =>
+          prompter.confirmHostKey!({ host, port, keyType: type, fingerprint, otherTypesKnown: verdict.otherTypesKnown }),
+        );
+        if (!yes) {
+          failure = unknownError(true);
+          return false;
+        }
+        break;
+      }
+    }
+    if (verdict.kind !== 'trusted') await recordHostKey(store.recordFile, host, port, key);
+    accepted = { type, fingerprint };
+    return true;
+  }
+
+  return {
+    verify(key, done) {
+      decide(key).then(done, (error: unknown) => {
+        failure = new ReclaimError(
+          'SSH_FAILED',
+          `Reclaim could not check or record the identity key of ${where}: ${(error as Error).message}.`,
+          `Check that ${store.recordFile} can be written, then try again.`,
+        );
+        done(false);
+      });
+    },
+    failure: () => failure,
+    accepted: () => accepted,
+  };
+}

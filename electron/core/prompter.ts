@@ -1,0 +1,39 @@
+import type { KnownKey } from './known-hosts.js';
+
+// What the SSH layer may ask a person while logging in. Each question is optional: a caller
+// that cannot ask (a script, `--json`, no terminal) leaves it out, and the login then fails
+// with a clear error instead of waiting for an answer that will never come.
+
+export interface HostKeyQuestion {
+  host: string;
+  port: number;
+  keyType: string;
+  /** SHA256 fingerprint exactly as `ssh-keygen -lf` prints it. */
+  fingerprint: string;
+  /** Keys of other types already on record for this host (OpenSSH warns about this too). */
+  otherTypesKnown: KnownKey[];
+}
+
+export interface SecretQuestion {
+  kind: 'password' | 'passphrase';
+  /** `user@host` for a password, the key file for a passphrase. */
+  subject: string;
+  /** 1 for the first ask, 2+ after a wrong answer. */
+  attempt: number;
+}
+
+export interface KeyboardInteractiveQuestion {
+  host: string;
+  user: string;
+  name: string;
+  instructions: string;
+  prompts: Array<{ prompt: string; echo: boolean }>;
+}
+
+export interface Prompter {
+  confirmHostKey?(question: HostKeyQuestion): Promise<boolean>;
+  /** Resolves to undefined when the person cancels. */
+  askSecret?(question: SecretQuestion): Promise<string | undefined>;
+  /** One answer per prompt, or undefined when the person cancels. */
+  answerKeyboardInteractive?(question: KeyboardInteractiveQuestion): Promise<string[] | undefined>;
+}

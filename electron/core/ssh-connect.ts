@@ -1,0 +1,299 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { ClientChannel } from 'ssh2';
+import { createAuthHandler, type AskPerson, type AuthAttemptLog, type AuthSettings } from './auth.js';
+import { jumpError } from './channel-errors.js';
+import { ReclaimError, isReclaimError } from './errors.js';
+import { createHostKeyCheck, hostKeyAlgorithms, type HostKeyStore, type VerifiedHostKey } from './host-key-policy.js';
+import type { Prompter } from './prompter.js';
+import { formatHostPort } from './target.js';
+
+// Logging in to an SSH server, directly or through jump hosts. Each hop gets its own host key
+// check and sign-in. ssh2's readyTimeout is switched off because it keeps counting while a person
+// reads a fingerprint or types a 2FA code; our own login timer pauses whenever someone is asked.
+
+export interface SshHop {
+  /** What the person typed or the config alias, for messages. */
+  label: string;
+  host: string;
+  port: number;
+  user: string;
+  /** IdentityFile entries from ~/.ssh/config for this hop. */
+  configIdentityFiles: string[];
+}
+
+export interface ConnectSettings {
+  auth: Omit<AuthSettings, 'configIdentityFiles'>;
+  hostKeys: HostKeyStore;
+  prompter: Prompter;
+  loginTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+}
+
+export interface SshConnection {
+  /** The session on the last hop: forwards and commands go through it. */
+  client: ssh2.Client;
+  hostKey: VerifiedHostKey;
+  /** Resolves once any hop of the route has closed, for whatever reason. */
+  closed: Promise<void>;
+  close(): void;
+}
+
+const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
+const DEFAULT_KEEPALIVE_COUNT_MAX = 3;
+
+export async function connectRoute(hops: SshHop[], settings: ConnectSettings): Promise<SshConnection> {
+  const clients: ssh2.Client[] = [];
+  const closeAll = () => {
+    for (const client of [...clients].reverse()) client.end();
+  };
+  try {
+    let hostKey: VerifiedHostKey | undefined;
+    let sock: Duplex | undefined;
+    for (const [index, hop] of hops.entries()) {
+      if (index > 0) sock = await openJumpChannel(clients[index - 1]!, hops[index - 1]!, hop);
+      const login = await loginHop(hop, settings, sock ?? (await connectTcp(hop, settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)));
+      clients.push(login.client);
+      hostKey = login.hostKey;
+    }
+    const closed = Promise.race(clients.map((client) => new Promise<void>((resolve) => client.once('close', () => resolve()))));
+    // One hop gone means the route is gone: take the rest down so nothing lingers half-open.
+    void closed.then(closeAll);
+    return { client: clients[clients.length - 1]!, hostKey: hostKey!, closed, close: closeAll };
+  } catch (error) {
+    closeAll();
+    throw error;
+  }
+}
+
+function connectTcp(hop: SshHop, timeoutMs: number): Promise<net.Socket> {
+  const where = formatHostPort(hop.host, hop.port);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: hop.host, port: hop.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ReclaimError(
+        'CONNECT_FAILED',
+        `No answer from ${where} within ${Math.round(timeoutMs / 1000)} seconds (timed out).`,
+        `Check the address and port, that the server is switched on, and that no firewall or router blocks port ${hop.port}.`,
+        { host: hop.host, port: hop.port, cause: 'timeout' },
+      ));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      // Interactive web traffic is many small request/response exchanges; Nagle's algorithm
+      // would hold each small SSH packet back waiting for an ACK.
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(tcpError(error, hop));
+    });
+  });
+}
+
+function tcpError(error: NodeJS.ErrnoException, hop: SshHop): ReclaimError {
+  const where = formatHostPort(hop.host, hop.port);
+  const facts = { host: hop.host, port: hop.port, errno: error.code };
+  switch (error.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return new ReclaimError(
+        'CONNECT_FAILED',
+        `Could not find a server called "${hop.host}" (the name lookup failed).`,
+        'Check the spelling of the server name, or use its IP address. If it is a name from your ~/.ssh/config, check the Host line.',
+        { ...facts, cause: 'dns' },
+      );
+    case 'ECONNREFUSED':
+      return new ReclaimError(
+        'CONNECT_FAILED',
+        `${hop.host} answered, but nothing accepts SSH connections on port ${hop.port} (connection refused).`,
+        'Check the port (SSH usually uses 22) and that the SSH server (sshd) is running on that machine.',
+        { ...facts, cause: 'refused' },
+      );
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+      return new ReclaimError(
+        'CONNECT_FAILED',
+        `Cannot reach ${where} (${error.code === 'ETIMEDOUT' ? 'timed out' : 'no route to it'}).`,
+        `Check the address, that the server is switched on and online, and that no firewall or router blocks port ${hop.port}.`,
+        { ...facts, cause: error.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable' },
+      );
+    default:
+      return new ReclaimError(
+        'CONNECT_FAILED',
+        `Could not connect to ${where} (${error.code ?? error.message}).`,
+        'Check the address and your network connection, then try again.',
+        { ...facts, cause: 'network' },
+      );
+  }
+}
+
+function openJumpChannel(jump: ssh2.Client, jumpHop: SshHop, next: SshHop): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    jump.forwardOut('127.0.0.1', 0, next.host, next.port, (error, channel) => {
+      if (error) reject(jumpError(error, jumpHop.label, next));
+      else resolve(channel);
+    });
+  });
+}
+
+/** A timer that stops counting while a person is being asked something. */
+class LoginTimer {
+  private remaining: number;
+  private startedAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private pauses = 0;
+
+  constructor(limitMs: number, private readonly onExpire: () => void) {
+    this.remaining = limitMs;
+    this.run();
+  }
+
+  readonly askPerson: AskPerson = async (ask) => {
+    this.pause();
+    try {
+      return await ask();
+    } finally {
+      this.resume();
+    }
+  };
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pauses = Number.POSITIVE_INFINITY;
+  }
+
+  private run(): void {
+    this.startedAt = Date.now();
+    this.timer = setTimeout(this.onExpire, this.remaining);
+  }
+
+  private pause(): void {
+    if (this.pauses++ === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.remaining -= Date.now() - this.startedAt;
+    }
+  }
+
+  private resume(): void {
+    if (--this.pauses === 0) this.run();
+  }
+}
+
+function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise<{ client: ssh2.Client; hostKey: VerifiedHostKey }> {
+  const where = formatHostPort(hop.host, hop.port);
+  const loginTimeoutMs = settings.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    let settled = false;
+    const fail = (error: ReclaimError) => {
+      if (settled) return;
+      settled = true;
+      timer.stop();
+      client.end();
+      sock.destroy();
+      reject(error);
+    };
+    const timer = new LoginTimer(loginTimeoutMs, () => fail(new ReclaimError(
+      'CONNECT_FAILED',
+      `${where} accepted the connection but did not finish the SSH login within ${Math.round(loginTimeoutMs / 1000)} seconds (timed out).`,
+      'The server may be overloaded, or something other than an SSH server answers on that port. Try again, or check the port.',
+      { host: hop.host, port: hop.port, cause: 'timeout' },
+    )));
+    const hostKeyCheck = createHostKeyCheck({
+      host: hop.host, port: hop.port, store: settings.hostKeys, prompter: settings.prompter, askPerson: timer.askPerson,
+    });
+    const authLog: AuthAttemptLog = { tried: [], serverAccepts: [], skipped: [], cancelled: false };
+    const authHandler = createAuthHandler({
+      user: hop.user,
+      hostLabel: where,
+      settings: { ...settings.auth, configIdentityFiles: hop.configIdentityFiles },
+      prompter: settings.prompter,
+      askPerson: timer.askPerson,
+      log: authLog,
+    });
+
+    client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      timer.stop();
+      resolve({ client, hostKey: hostKeyCheck.accepted()! });
+    });
+    client.on('error', (error: Error & { level?: string }) => {
+      if (settled) return;
+      const hostKeyFailure = hostKeyCheck.failure();
+      if (hostKeyFailure) return fail(hostKeyFailure);
+      if (error.level === 'client-authentication') return fail(authFailure(hop, authLog));
+      if (error.level === 'client-socket' || error.level === 'client-timeout') {
+        return fail(new ReclaimError(
+          'CONNECT_FAILED',
+          `The connection to ${where} was cut during login (${error.message}).`,
+          'Check your network and try again. Servers that block repeated logins (fail2ban) also cut connections like this.',
+          { host: hop.host, port: hop.port, cause: 'network' },
+        ));
+      }
+      fail(new ReclaimError(
+        'SSH_FAILED',
+        `SSH negotiation with ${where} failed: ${error.message}.`,
+        'Check that this is the SSH port of the server. A very old SSH server may offer only algorithms Reclaim refuses as unsafe; update it.',
+        { host: hop.host, port: hop.port, level: error.level },
+      ));
+    });
+    client.once('close', () => fail(new ReclaimError(
+      'CONNECT_FAILED',
+      `${where} closed the connection during login.`,
+      'Check that this is the SSH port of the server. Servers that limit logins (MaxStartups, fail2ban, AllowUsers) also close connections like this.',
+      { host: hop.host, port: hop.port, cause: 'closed' },
+    )));
+
+    hostKeyAlgorithms(settings.hostKeys, hop.host, hop.port)
+      .then((serverHostKey) => {
+        if (settled) return;
+        client.connect({
+          sock,
+          username: hop.user,
+          readyTimeout: 0,
+          keepaliveInterval: settings.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
+          keepaliveCountMax: settings.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT_MAX,
+          hostVerifier: (key: Buffer, verify: (trusted: boolean) => void) => hostKeyCheck.verify(key, verify),
+          authHandler,
+          algorithms: { serverHostKey: serverHostKey as ssh2.ServerHostKeyAlgorithm[] },
+        });
+      })
+      .catch((error: unknown) => fail(isReclaimError(error) ? error : new ReclaimError(
+        'SSH_FAILED', `Could not start the SSH login to ${where}: ${(error as Error).message}.`, 'Try again; if it persists, report this as a bug.',
+      )));
+  });
+}
+
+function authFailure(hop: SshHop, log: AuthAttemptLog): ReclaimError {
+  if (isReclaimError(log.inputError)) return log.inputError;
+  const account = `${hop.user}@${formatHostPort(hop.host, hop.port)}`;
+  const accepts = log.serverAccepts.length ? log.serverAccepts.join(', ') : 'unknown';
+  const facts = { user: hop.user, host: hop.host, port: hop.port, tried: log.tried, serverAccepts: log.serverAccepts, skipped: log.skipped };
+  if (log.cancelled) {
+    return new ReclaimError('AUTH_FAILED', `Sign-in to ${account} was cancelled.`, 'Connect again when you have the password or passphrase at hand.', facts);
+  }
+  const tried = log.tried.length ? log.tried.join(', ') : 'nothing it accepts';
+  const skipped = log.skipped.length ? ` Skipped: ${log.skipped.join('; ')}.` : '';
+  return new ReclaimError(
+    'AUTH_FAILED',
+    `The server refused to sign in ${account}. Tried: ${tried}. The server accepts: ${accepts}.${skipped}`,
+    log.serverAccepts.includes('password') || log.serverAccepts.includes('keyboard-interactive')
+      ? 'Check the user name and password (or give the key the server expects with -i / a key file). Passwords are case-sensitive.'
+      : 'This server accepts only keys: choose the private key whose .pub is in ~/.ssh/authorized_keys on the server (-i FILE), or load it into your SSH agent.',
+    facts,
+  );
+}

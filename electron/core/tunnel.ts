@@ -1,0 +1,203 @@
+import type ssh2 from 'ssh2';
+import { forwardError } from './channel-errors.js';
+import { ReclaimError, isReclaimError, type ErrorCode } from './errors.js';
+import { ForwardListener, LOOPBACK } from './forward.js';
+import type { VerifiedHostKey } from './host-key-policy.js';
+import type { Prompter, SecretQuestion } from './prompter.js';
+import { connectRoute, type ConnectSettings, type SshConnection, type SshHop } from './ssh-connect.js';
+import type { HostPort } from './target.js';
+
+// The tunnel's life: bind the local port, log in, check the far end answers (like OpenSSH's
+// ExitOnForwardFailure, so "forwarding forbidden" and "Plex is not running" show up before anyone
+// opens a browser), then keep it alive: when the link drops (sleep, Wi-Fi change, sshd restart)
+// the listener stays up and the SSH session is rebuilt with backoff until it serves again.
+
+export const DEFAULT_LOCAL_PORT = 8888;
+export const DEFAULT_REMOTE: HostPort = { host: LOOPBACK, port: 32400 };
+
+export interface TunnelOptions {
+  route: SshHop[];
+  connect: ConnectSettings;
+  /** Default 8888; 0 picks any free port. */
+  localPort?: number;
+  /** Default 127.0.0.1:32400 on the server: Plex trusts only its own loopback. */
+  remote?: HostPort;
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+}
+
+export type TunnelEvent =
+  | { event: 'ready'; localPort: number; localUrl: string; webUrl: string; hostKey: VerifiedHostKey; reconnected: boolean }
+  | { event: 'reconnecting'; attempt: number; delayMs: number; code: ErrorCode; message: string }
+  | { event: 'error'; error: ReclaimError }
+  | { event: 'closed' };
+
+/** Errors that another attempt cannot fix: reconnecting would only repeat them. */
+const FATAL_ON_RECONNECT: ReadonlySet<ErrorCode> = new Set(['HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'HOST_KEY_REVOKED', 'AUTH_FAILED', 'BAD_INPUT']);
+
+export class Tunnel {
+  private connection: SshConnection | undefined;
+  private closing = false;
+  private wakeReconnect: (() => void) | undefined;
+  private readonly remote: HostPort;
+
+  private constructor(
+    private readonly options: TunnelOptions,
+    private readonly listener: ForwardListener,
+    private readonly emit: (event: TunnelEvent) => void,
+  ) {
+    this.remote = options.remote ?? DEFAULT_REMOTE;
+  }
+
+  /** Resolves once the tunnel serves; rejects with a ReclaimError (and leaves no port open). */
+  static async open(options: TunnelOptions, onEvent: (event: TunnelEvent) => void = () => {}): Promise<Tunnel> {
+    const remote = options.remote ?? DEFAULT_REMOTE;
+    const listener = await ForwardListener.listen(options.localPort ?? DEFAULT_LOCAL_PORT, remote);
+    // Secrets typed once are reused when the link is rebuilt, so an unattended tunnel recovers
+    // by itself; they live only in this object's memory.
+    const connect = { ...options.connect, prompter: rememberSecrets(options.connect.prompter) };
+    const tunnel = new Tunnel({ ...options, connect }, listener, onEvent);
+    try {
+      const connection = await connectRoute(options.route, connect);
+      await probeForward(connection.client, tunnel.serverLabel, remote).catch((error: unknown) => {
+        connection.close();
+        throw error;
+      });
+      tunnel.adopt(connection, false);
+      return tunnel;
+    } catch (error) {
+      await listener.close();
+      throw error;
+    }
+  }
+
+  get localPort(): number {
+    return this.listener.port;
+  }
+
+  get localUrl(): string {
+    return `http://${LOOPBACK}:${this.localPort}`;
+  }
+
+  /** The live SSH session, for running commands on the server; undefined while reconnecting. */
+  get ssh(): ssh2.Client | undefined {
+    return this.connection?.client;
+  }
+
+  /** Skip the backoff wait, e.g. when the computer wakes up or the network comes back. */
+  reconnectNow(): void {
+    if (this.connection) this.connection.close();
+    else this.wakeReconnect?.();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.wakeReconnect?.();
+    this.connection?.close();
+    this.connection = undefined;
+    await this.listener.close();
+    this.emit({ event: 'closed' });
+  }
+
+  private get serverLabel(): string {
+    const last = this.options.route[this.options.route.length - 1]!;
+    return last.label;
+  }
+
+  private adopt(connection: SshConnection, reconnected: boolean): void {
+    this.connection = connection;
+    let lastError: Error | undefined;
+    connection.client.on('error', (error: Error) => {
+      lastError = error;
+    });
+    void connection.closed.then(() => {
+      if (this.connection !== connection || this.closing) return;
+      this.connection = undefined;
+      this.listener.use(undefined);
+      void this.reconnect(lastError);
+    });
+    this.listener.use(connection.client);
+    this.emit({
+      event: 'ready',
+      localPort: this.localPort,
+      localUrl: this.localUrl,
+      webUrl: `${this.localUrl}/web`,
+      hostKey: connection.hostKey,
+      reconnected,
+    });
+  }
+
+  private async reconnect(cause: Error | undefined): Promise<void> {
+    const initial = this.options.reconnect?.initialDelayMs ?? 1000;
+    const max = this.options.reconnect?.maxDelayMs ?? 30_000;
+    let reason: ReclaimError = new ReclaimError(
+      'CONNECT_FAILED',
+      `The SSH connection to ${this.serverLabel} was lost${cause ? ` (${cause.message})` : ''}.`,
+      'Reclaim reconnects by itself; check your network if this keeps happening.',
+    );
+    for (let attempt = 1; !this.closing; attempt++) {
+      const delayMs = Math.min(max, initial * 2 ** (attempt - 1));
+      this.emit({ event: 'reconnecting', attempt, delayMs, code: reason.code, message: reason.message });
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        this.wakeReconnect = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeReconnect = undefined;
+      if (this.closing) return;
+      try {
+        const connection = await connectRoute(this.options.route, this.options.connect);
+        if (this.closing) {
+          connection.close();
+          return;
+        }
+        this.adopt(connection, true);
+        return;
+      } catch (error) {
+        reason = isReclaimError(error)
+          ? error
+          : new ReclaimError('CONNECT_FAILED', `Reconnecting failed: ${(error as Error).message}.`, 'Reclaim keeps trying.');
+        if (FATAL_ON_RECONNECT.has(reason.code)) {
+          this.emit({ event: 'error', error: reason });
+          await this.close();
+          return;
+        }
+      }
+    }
+  }
+}
+
+/** Open one channel to the target and close it: proves forwarding is allowed and something listens. */
+function probeForward(client: ssh2.Client, server: string, remote: HostPort): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut(LOOPBACK, 0, remote.host, remote.port, (error, channel) => {
+      if (error) {
+        reject(forwardError(error, server, remote));
+        return;
+      }
+      channel.on('error', () => {});
+      channel.close();
+      resolve();
+    });
+  });
+}
+
+function rememberSecrets(prompter: Prompter): Prompter {
+  if (!prompter.askSecret) return prompter;
+  const ask = prompter.askSecret.bind(prompter);
+  const remembered = new Map<string, string>();
+  return {
+    confirmHostKey: prompter.confirmHostKey?.bind(prompter),
+    answerKeyboardInteractive: prompter.answerKeyboardInteractive?.bind(prompter),
+    async askSecret(question: SecretQuestion) {
+      const key = `${question.kind}\u0000${question.subject}`;
+      const known = remembered.get(key);
+      if (question.attempt === 1 && known !== undefined) return known;
+      const answer = await ask(question);
+      if (answer !== undefined) remembered.set(key, answer);
+      return answer;
+    },
+  };
+}
