@@ -1,0 +1,190 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exitOf, runCli } from '../support/cli.js';
+import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
+import { makeKeyPair, type KeyPair } from '../support/keys.js';
+import { httpGet, portIsFree } from '../support/net.js';
+import { createNetHost, type NetHost } from '../support/netns.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+
+// `reclaim tunnel` as other tools and people use it: the JSON line contract, exit codes, signals,
+// passwords from the environment only, and ~/.ssh/config aliases with Include and ProxyJump.
+
+let home: string;
+let key: KeyPair;
+let jumpHost: NetHost;
+let server: NetHost;
+let jumpSshd: Sshd;
+let sshd: Sshd;
+let target: HttpTarget;
+let knownHosts: string;
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), 'reclaim-cli-'));
+  key = await makeKeyPair(home, { type: 'ed25519' });
+  jumpHost = await createNetHost();
+  // The server is linked only to the jump host: this computer cannot reach it directly.
+  server = await createNetHost({ peer: jumpHost });
+  target = await startHttpTarget({ host: server });
+  jumpSshd = await startSshd({ host: jumpHost, authorizedKeys: [key.publicLine] });
+  sshd = await startSshd({ host: server, authorizedKeys: [key.publicLine] });
+  knownHosts = path.join(home, 'known_hosts');
+  await writeFile(knownHosts, `${jumpSshd.knownHostsLine()}\n${sshd.knownHostsLine()}\n`);
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  await jumpSshd?.stop();
+  await target?.stop();
+  await server?.destroy();
+  await jumpHost?.destroy();
+  await rm(home, { recursive: true, force: true });
+});
+
+const readyEvent = (e: Record<string, unknown>) => e.event === 'ready';
+
+describe('reclaim tunnel --json', () => {
+  it('prints the ready line, serves through the jump host, and exits 0 on SIGTERM with the port freed', async () => {
+    const run = runCli(
+      ['tunnel', `${sshd.user.name}@${sshd.host}`, '-J', `${jumpSshd.user.name}@${jumpSshd.host}`, '-i', key.privatePath,
+        '--known-hosts', knownHosts, '-L', '0', '--json'],
+      { home },
+    );
+    const ready = await run.events.waitFor(readyEvent, 'the ready line');
+    const port = ready.localPort as number;
+    expect(ready).toEqual({
+      event: 'ready',
+      localPort: port,
+      localUrl: `http://127.0.0.1:${port}`,
+      webUrl: `http://127.0.0.1:${port}/web`,
+      hostKey: { type: 'ssh-ed25519', fingerprint: sshd.hostKeys[0]!.fingerprint },
+      reconnected: false,
+    });
+    expect(JSON.parse((await httpGet(port, '/peer')).body)).toEqual({ remoteAddress: '127.0.0.1' });
+    run.child.kill('SIGTERM');
+    expect(await exitOf(run)).toEqual({ code: 0, signal: null });
+    expect(run.events.events.at(-1)).toEqual({ event: 'closed' });
+    expect(await portIsFree(port)).toBe(true);
+  });
+
+  it('follows a ~/.ssh/config alias through Include and ProxyJump', async () => {
+    const ssh = path.join(home, '.ssh');
+    await mkdir(path.join(ssh, 'config.d'), { recursive: true });
+    await writeFile(path.join(ssh, 'config'), 'Include config.d/*.conf\n\nHost *\n  User nobody-by-default\n');
+    await writeFile(path.join(ssh, 'config.d', 'plex.conf'), [
+      'Host plexbox',
+      `  HostName ${sshd.host}`,
+      `  User ${sshd.user.name}`,
+      `  IdentityFile ${key.privatePath}`,
+      '  ProxyJump bastion',
+      'Host bastion',
+      `  HostName ${jumpSshd.host}`,
+      `  User ${jumpSshd.user.name}`,
+      `  IdentityFile ${key.privatePath}`,
+      '',
+    ].join('\n'));
+    const run = runCli(['tunnel', 'plexbox', '--known-hosts', knownHosts, '-L', '0', '--json'], { home });
+    try {
+      const ready = await run.events.waitFor(readyEvent, 'the ready line');
+      expect(JSON.parse((await httpGet(ready.localPort as number, '/peer')).body)).toEqual({ remoteAddress: '127.0.0.1' });
+    } finally {
+      run.child.kill('SIGTERM');
+      await exitOf(run);
+      await rm(ssh, { recursive: true, force: true });
+    }
+  });
+
+  it('never waits for input: an unknown host key is an error line and a non-zero exit', async () => {
+    const empty = path.join(home, 'empty_known_hosts');
+    const run = runCli(['tunnel', `${sshd.user.name}@${sshd.host}`, '-J', `${jumpSshd.user.name}@${jumpSshd.host}`,
+      '-i', key.privatePath, '--known-hosts', empty, '-L', '0', '--json'], { home });
+    expect((await exitOf(run)).code).toBe(1);
+    const error = run.events.events.at(-1)!;
+    expect(error).toMatchObject({ event: 'error', code: 'HOST_KEY_UNKNOWN' });
+    expect(error.message).toContain(jumpSshd.hostKeys[0]!.fingerprint);
+    expect(String(error.fix)).toMatch(/accept-new/);
+  });
+
+  it('--accept-new records a first-seen key in the file given, and uses it next time', async () => {
+    const fresh = path.join(home, 'fresh_known_hosts');
+    const args = ['tunnel', `${sshd.user.name}@${sshd.host}`, '-J', `${jumpSshd.user.name}@${jumpSshd.host}`,
+      '-i', key.privatePath, '--known-hosts', fresh, '-L', '0', '--json'];
+    const first = runCli([...args, '--accept-new'], { home });
+    await first.events.waitFor(readyEvent, 'the ready line');
+    first.child.kill('SIGTERM');
+    await exitOf(first);
+    const recorded = await readFile(fresh, 'utf8');
+    expect(recorded).toContain(sshd.hostKeys[0]!.blob.toString('base64'));
+    expect(recorded).toContain(jumpSshd.hostKeys[0]!.blob.toString('base64'));
+    const second = runCli(args, { home });
+    await second.events.waitFor(readyEvent, 'the ready line without --accept-new');
+    second.child.kill('SIGTERM');
+    expect((await exitOf(second)).code).toBe(0);
+  });
+});
+
+describe('reclaim tunnel with a password', () => {
+  let passwordSshd: Sshd;
+  beforeAll(async () => {
+    passwordSshd = await startSshd();
+    await writeFile(knownHosts, `${jumpSshd.knownHostsLine()}\n${sshd.knownHostsLine()}\n${passwordSshd.knownHostsLine()}\n`);
+  });
+  afterAll(async () => passwordSshd?.stop());
+
+  it('takes it from --password-env, and it never appears in any output', async () => {
+    const secret = passwordSshd.user.password;
+    const run = runCli(
+      ['tunnel', `${passwordSshd.user.name}@${passwordSshd.host}:${passwordSshd.port}`, '--password-env', 'PLEX_SSH_PW',
+        '--known-hosts', knownHosts, '-L', '0', '--remote', `127.0.0.1:${passwordSshd.port}`, '--json'],
+      { home, env: { PLEX_SSH_PW: secret } },
+    );
+    await run.events.waitFor(readyEvent, 'the ready line');
+    run.child.kill('SIGTERM');
+    expect((await exitOf(run)).code).toBe(0);
+    expect(run.stdout() + run.stderr()).not.toContain(secret);
+  });
+
+  it('a wrong password is AUTH_FAILED, naming what was tried, without the password', async () => {
+    const wrong = 'not-the-password-9f3c';
+    const run = runCli(
+      ['tunnel', `${passwordSshd.user.name}@${passwordSshd.host}:${passwordSshd.port}`, '--password-env', 'PLEX_SSH_PW',
+        '--known-hosts', knownHosts, '-L', '0', '--remote', `127.0.0.1:${passwordSshd.port}`, '--json'],
+      { home, env: { PLEX_SSH_PW: wrong } },
+    );
+    expect((await exitOf(run)).code).toBe(1);
+    const error = run.events.events.at(-1)!;
+    expect(error).toMatchObject({ event: 'error', code: 'AUTH_FAILED' });
+    expect(error.message).toMatch(/password/);
+    expect(run.stdout() + run.stderr()).not.toContain(wrong);
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    [['tunnel'], /No server/],
+    [['tunnel', 'http://nas:32400/web'], /web address/],
+    [['tunnel', 'nas', '-L', '8888:localhost:32400'], /only the local port/],
+    [['tunnel', 'nas', '-L', '70000'], /not a port number/],
+    [['tunnel', 'nas', '--remote', 'localhost'], /HOST:PORT/],
+    [['tunnel', 'nas', '--password-env', 'RECLAIM_TEST_UNSET_VAR'], /not set/],
+    [['tunnel', 'nas', '-i', '/nonexistent/key'], /Cannot read the key file/],
+    [['tunnel', 'nas', '--frobnicate'], /Unknown option/],
+    [['frobnicate'], /not a reclaim command/],
+  ])('%j is refused with exit 2 and a fix', async (args, message) => {
+    const run = runCli([...args, '--json'], { home });
+    expect((await exitOf(run)).code).toBe(2);
+    const error = run.events.events.at(-1)!;
+    expect(error).toMatchObject({ event: 'error', code: 'BAD_INPUT' });
+    expect(error.message).toMatch(message);
+    expect(String(error.fix).length).toBeGreaterThan(10);
+  });
+
+  it('explains errors in plain words without --json', async () => {
+    const run = runCli(['tunnel', 'nas', '-L', 'abc'], { home });
+    expect((await exitOf(run)).code).toBe(2);
+    expect(run.stderr()).toMatch(/^Error: Local port \(-L\) "abc" is not a port number\.\nFix: .+\n\(code BAD_INPUT\)\n$/);
+    expect(run.stderr()).not.toMatch(/\bat .+\.js:\d+/);
+  });
+});

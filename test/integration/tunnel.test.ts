@@ -1,0 +1,203 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isReclaimError, type ReclaimError } from '../../electron/core/errors.js';
+import type { ConnectSettings, SshHop } from '../../electron/core/ssh-connect.js';
+import { Tunnel, type TunnelEvent } from '../../electron/core/tunnel.js';
+import { EventLog } from '../support/events.js';
+import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
+import { makeKeyPair, type KeyPair } from '../support/keys.js';
+import { httpGet, occupyPort, portIsFree, tryConnect } from '../support/net.js';
+import { createNetHost, type NetHost } from '../support/netns.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+
+// The forward itself, end to end: a real sshd in a network namespace "server" whose HTTP
+// service listens on the server's own 127.0.0.1:32400, reachable only through the tunnel.
+
+let dir: string;
+let key: KeyPair;
+let server: NetHost;
+let sshd: Sshd;
+let target: HttpTarget;
+let knownHosts: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'reclaim-tunnel-'));
+  key = await makeKeyPair(dir, { type: 'ed25519' });
+  server = await createNetHost();
+  target = await startHttpTarget({ host: server });
+  sshd = await startSshd({ host: server, authorizedKeys: [key.publicLine] });
+  knownHosts = path.join(dir, 'known_hosts');
+  await writeFile(knownHosts, `${sshd.knownHostsLine()}\n`);
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  await target?.stop();
+  await server?.destroy();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function routeTo(s: Sshd): SshHop[] {
+  return [{ label: 'plex-server', host: s.host, port: s.port, user: s.user.name, configIdentityFiles: [] }];
+}
+
+function settings(): ConnectSettings {
+  return {
+    auth: { identityFile: key.privatePath },
+    hostKeys: { trustFiles: [knownHosts], recordFile: knownHosts, acceptNew: false },
+    prompter: {},
+  };
+}
+
+async function openError(open: Promise<unknown>): Promise<ReclaimError> {
+  try {
+    await open;
+  } catch (error) {
+    if (isReclaimError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected the tunnel to fail');
+}
+
+describe('the forward', () => {
+  it('reaches the server-only service, and Plex sees the request come from its own 127.0.0.1', async () => {
+    expect(await tryConnect(32400, server.address)).not.toBe('connected');
+    const events = new EventLog<TunnelEvent>();
+    const tunnel = await Tunnel.open({ route: routeTo(sshd), connect: settings(), localPort: 0 }, events.push);
+    try {
+      const ready = events.events[0];
+      expect(ready).toMatchObject({ event: 'ready', localPort: tunnel.localPort, reconnected: false });
+      expect(ready).toMatchObject({ webUrl: `http://127.0.0.1:${tunnel.localPort}/web`, hostKey: { fingerprint: sshd.hostKeys[0]!.fingerprint } });
+      expect(await httpGet(tunnel.localPort, '/hello')).toEqual({ status: 200, body: 'hello from the server' });
+      expect(JSON.parse((await httpGet(tunnel.localPort, '/peer')).body)).toEqual({ remoteAddress: '127.0.0.1' });
+      const many = await Promise.all(Array.from({ length: 20 }, () => httpGet(tunnel.localPort, '/hello')));
+      expect(many.every((r) => r.body === 'hello from the server')).toBe(true);
+      const big = await httpGet(tunnel.localPort, '/bytes?n=5000000');
+      expect(big.body.length).toBe(5_000_000);
+    } finally {
+      await tunnel.close();
+    }
+  });
+
+  it('listens on 127.0.0.1 only: other addresses of this computer cannot use it', async () => {
+    const tunnel = await Tunnel.open({ route: routeTo(sshd), connect: settings(), localPort: 0 });
+    try {
+      expect(await tryConnect(tunnel.localPort, '127.0.0.1')).toBe('connected');
+      // The root side of the veth link is an address of this machine on a real interface.
+      expect(await tryConnect(tunnel.localPort, server.peerAddress)).toBe('ECONNREFUSED');
+      expect(await tryConnect(tunnel.localPort, '::1')).toBe('ECONNREFUSED');
+    } finally {
+      await tunnel.close();
+    }
+  });
+
+  it('names a taken local port instead of picking another or binding wider', async () => {
+    const taken = await occupyPort();
+    try {
+      const error = await openError(Tunnel.open({ route: routeTo(sshd), connect: settings(), localPort: taken.port }));
+      expect(error.code).toBe('PORT_IN_USE');
+      expect(error.message).toContain(String(taken.port));
+      expect(error.fix).toMatch(/another local port/);
+    } finally {
+      await taken.close();
+    }
+  });
+
+  it('says nothing listens on the far end (is Plex running?) before serving, and frees the port', async () => {
+    const free = await occupyPort();
+    await free.close();
+    const error = await openError(Tunnel.open({
+      route: routeTo(sshd), connect: settings(), localPort: free.port, remote: { host: '127.0.0.1', port: 32400 + 7 },
+    }));
+    expect(error.code).toBe('REMOTE_NOT_LISTENING');
+    expect(error.message).toContain('127.0.0.1:32407');
+    expect(await portIsFree(free.port)).toBe(true);
+    const plexDown = await startSshd({ authorizedKeys: [key.publicLine] });
+    try {
+      await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${plexDown.knownHostsLine()}\n`);
+      const plexError = await openError(Tunnel.open({ route: routeTo(plexDown), connect: settings(), localPort: 0 }));
+      expect(plexError.code).toBe('REMOTE_NOT_LISTENING');
+      expect(plexError.message).toMatch(/Is Plex Media Server running\?/);
+      expect(plexError.fix).toMatch(/Start Plex Media Server/);
+    } finally {
+      await plexDown.stop();
+    }
+  });
+
+  it.each([
+    ['AllowTcpForwarding no'],
+    ['PermitOpen 127.0.0.1:1'],
+    ['DisableForwarding yes'],
+  ])('explains that the account may not forward (%s)', async (line) => {
+    const forbidden = await startSshd({ authorizedKeys: [key.publicLine], config: [line] });
+    try {
+      await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${forbidden.knownHostsLine()}\n`);
+      const error = await openError(Tunnel.open({ route: routeTo(forbidden), connect: settings(), localPort: 0 }));
+      expect(error.code).toBe('FORWARD_PROHIBITED');
+      expect(error.fix).toMatch(/AllowTcpForwarding/);
+    } finally {
+      await forbidden.stop();
+    }
+  });
+
+  it('refuses forwarding for a key restricted in authorized_keys', async () => {
+    const restricted = await startSshd({ authorizedKeys: [`restrict ${key.publicLine}`] });
+    try {
+      await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${restricted.knownHostsLine()}\n`);
+      const error = await openError(Tunnel.open({ route: routeTo(restricted), connect: settings(), localPort: 0 }));
+      expect(error.code).toBe('FORWARD_PROHIBITED');
+    } finally {
+      await restricted.stop();
+    }
+  });
+});
+
+describe('a live tunnel', () => {
+  it('serves again by itself after sshd restarts under it, on the same local port', async () => {
+    const events = new EventLog<TunnelEvent>();
+    const tunnel = await Tunnel.open(
+      { route: routeTo(sshd), connect: settings(), localPort: 0, reconnect: { initialDelayMs: 50, maxDelayMs: 400 } },
+      events.push,
+    );
+    try {
+      const port = tunnel.localPort;
+      expect((await httpGet(port, '/hello')).status).toBe(200);
+      await sshd.restart();
+      await events.waitFor((e) => e.event === 'reconnecting', 'a reconnecting event');
+      const ready = await events.waitFor((e) => e.event === 'ready' && e.reconnected, 'ready again after the restart');
+      expect(ready).toMatchObject({ localPort: port });
+      expect(await httpGet(port, '/hello')).toEqual({ status: 200, body: 'hello from the server' });
+      expect(events.events.some((e) => e.event === 'error' || e.event === 'closed')).toBe(false);
+    } finally {
+      await tunnel.close();
+    }
+  });
+
+  it('holds connections made while the link is down and serves them once it is back', async () => {
+    const events = new EventLog<TunnelEvent>();
+    const tunnel = await Tunnel.open(
+      { route: routeTo(sshd), connect: settings(), localPort: 0, reconnect: { initialDelayMs: 50, maxDelayMs: 400 } },
+      events.push,
+    );
+    try {
+      await sshd.down();
+      await events.waitFor((e) => e.event === 'reconnecting', 'a reconnecting event');
+      const pending = httpGet(tunnel.localPort, '/hello');
+      await sshd.restart();
+      expect(await pending).toEqual({ status: 200, body: 'hello from the server' });
+    } finally {
+      await tunnel.close();
+    }
+  });
+
+  it('close() frees the port and reports closed', async () => {
+    const events = new EventLog<TunnelEvent>();
+    const tunnel = await Tunnel.open({ route: routeTo(sshd), connect: settings(), localPort: 0 }, events.push);
+    const port = tunnel.localPort;
+    await tunnel.close();
+    expect(events.events.at(-1)).toEqual({ event: 'closed' });
+    expect(await portIsFree(port)).toBe(true);
+  });
+});
