@@ -187,7 +187,15 @@ export function createAuthHandler(options: {
   }
 
   let next = 0;
+  let askedServer = false;
   return (methodsLeft: AuthenticationType[] | null, _partialSuccess: boolean | null, callback: NextAuthHandler) => {
+    // Like OpenSSH, start with "none": the server's answer lists the methods it accepts, so no
+    // one is asked for a secret the server would not take, and a failure can say what it wants.
+    if (!askedServer) {
+      askedServer = true;
+      callback({ type: 'none', username: user });
+      return;
+    }
     if (methodsLeft) log.serverAccepts = [...methodsLeft];
     const allowed = (method: AuthenticationType) =>
       !methodsLeft || methodsLeft.includes(method) || (method === 'agent' && methodsLeft.includes('publickey'));
