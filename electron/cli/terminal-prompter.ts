@@ -18,16 +18,17 @@ class MutableOutput extends Writable {
 function ask(text: string, hidden: boolean): Promise<string | undefined> {
   const output = new MutableOutput();
   const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
-  process.stderr.write(text);
-  output.muted = hidden;
   return new Promise((resolve) => {
     let answered = false;
-    rl.question('', (answer) => {
+    rl.question(text, (answer) => {
       answered = true;
       rl.close();
       if (hidden) process.stderr.write('\n');
       resolve(answer);
     });
+    // Muted only after the prompt is out: readline redraws the line on every key, and for a
+    // secret nothing of that redraw (the typed characters) may reach the screen.
+    output.muted = hidden;
     rl.once('SIGINT', () => rl.close());
     rl.once('close', () => {
       if (!answered) {

@@ -48,9 +48,11 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
   let exitCode = 0;
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
+  let readySeen = false;
   const onEvent = (event: TunnelEvent) => {
     switch (event.event) {
       case 'ready':
+        readySeen = true;
         output.event({ event: 'ready', localPort: event.localPort, localUrl: event.localUrl, webUrl: event.webUrl, hostKey: event.hostKey, reconnected: event.reconnected });
         output.say(event.reconnected
           ? `Reconnected. The tunnel serves again at ${event.webUrl}`
@@ -71,12 +73,26 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
         break;
     }
   };
-  const tunnel = await Tunnel.open({ route, connect, localPort, remote }, onEvent);
-  const stop = () => void tunnel.close();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await done;
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
-  return exitCode;
+  // Signals are caught before the tunnel exists: the ready line goes out while open() is still
+  // returning, and a SIGTERM right after it must still close cleanly and free the port.
+  let tunnel: Tunnel | undefined;
+  let stopRequested = false;
+  const stop = (signal: NodeJS.Signals) => {
+    stopRequested = true;
+    if (tunnel) void tunnel.close();
+    // Still logging in: nothing to tear down that the OS will not free, so stop right away
+    // instead of making the person wait out a connect or login timeout.
+    else if (!readySeen) process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  try {
+    tunnel = await Tunnel.open({ route, connect, localPort, remote }, onEvent);
+    if (stopRequested) await tunnel.close();
+    await done;
+    return exitCode;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }
