@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isReclaimError, type ReclaimError } from '../../electron/core/errors.js';
+import { connectRoute, type ConnectSettings } from '../../electron/core/ssh-connect.js';
+import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
+import { occupyPort } from '../support/net.js';
+import { createNetHost, netnsSpawn, type NetHost } from '../support/netns.js';
+
+// CONNECT_FAILED must say which of the three it was (name lookup, refused, timed out), and a
+// port that is not SSH must not look like a password problem.
+
+const execFileP = promisify(execFile);
+let dir: string;
+
+beforeAll(async () => {
+  await mkdir(path.join(os.tmpdir(), `reclaim-connect-${process.pid}`), { recursive: true });
+  dir = path.join(os.tmpdir(), `reclaim-connect-${process.pid}`);
+});
+afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+function settings(extra: Partial<ConnectSettings> = {}): ConnectSettings {
+  const file = path.join(dir, 'known_hosts');
+  return { auth: {}, prompter: {}, hostKeys: { trustFiles: [file], recordFile: file, acceptNew: false }, ...extra };
+}
+
+async function failure(host: string, port: number, extra: Partial<ConnectSettings> = {}): Promise<ReclaimError> {
+  try {
+    const connection = await connectRoute([{ label: host, host, port, user: 'nobody', configIdentityFiles: [] }], settings(extra));
+    connection.close();
+  } catch (error) {
+    if (isReclaimError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected the connection to fail');
+}
+
+it('refused: nothing accepts SSH on that port', async () => {
+  const closed = await occupyPort();
+  await closed.close();
+  const error = await failure('127.0.0.1', closed.port);
+  expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { cause: 'refused' } });
+  expect(error.message).toContain(`port ${closed.port}`);
+  expect(error.fix).toMatch(/port/);
+});
+
+it('timed out: the address swallows packets', async () => {
+  // A namespace that no longer owns its address drops what arrives for it, silently; a static
+  // neighbour entry stops the kernel from answering "unreachable" after a failed ARP instead.
+  const host: NetHost = await createNetHost();
+  try {
+    const { stdout } = await execFileP('ip', ['-n', host.name, '-o', 'link', 'show', 'eth0']);
+    const mac = /link\/ether ([0-9a-f:]+)/.exec(stdout)![1]!;
+    const { stdout: route } = await execFileP('ip', ['-o', 'route', 'get', host.address]);
+    const device = /dev (\S+)/.exec(route)![1]!;
+    await execFileP('ip', ['-n', host.name, 'addr', 'del', `${host.address}/30`, 'dev', 'eth0']);
+    await execFileP('ip', ['neigh', 'replace', host.address, 'lladdr', mac, 'dev', device, 'nud', 'permanent']);
+    const error = await failure(host.address, 22, { connectTimeoutMs: 1000 });
+    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { cause: 'timeout' } });
+    expect(error.message).toMatch(/timed out/);
+  } finally {
+    await host.destroy();
+  }
+});
+
+it('timed out: something accepts the connection but never speaks SSH', async () => {
+  const silent = net.createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+  try {
+    const port = (silent.address() as net.AddressInfo).port;
+    const error = await failure('127.0.0.1', port, { loginTimeoutMs: 500 });
+    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { cause: 'timeout' } });
+    expect(error.message).toMatch(/did not finish the SSH login/);
+  } finally {
+    silent.close();
+  }
+});
+
+describe('not an SSH port', () => {
+  let web: HttpTarget;
+  beforeAll(async () => {
+    web = await startHttpTarget({ port: 0 });
+  });
+  afterAll(async () => web?.stop());
+
+  it('a web server on the SSH port is SSH_FAILED, pointing at the port, not at the password', async () => {
+    const error = await failure('127.0.0.1', web.port);
+    expect(error.code).toBe('SSH_FAILED');
+    expect(error.fix).toMatch(/SSH port/);
+  });
+});
+
+describe('name lookup', () => {
+  let host: NetHost;
+  beforeAll(async () => {
+    host = await createNetHost();
+    // `ip netns exec` mounts /etc/netns/<name>/resolv.conf over /etc/resolv.conf for processes in
+    // that namespace: its resolver is the namespace's own loopback, where nothing answers.
+    await mkdir(`/etc/netns/${host.name}`, { recursive: true });
+    await writeFile(`/etc/netns/${host.name}/resolv.conf`, 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n');
+  });
+  afterAll(async () => {
+    await rm(`/etc/netns/${host.name}`, { recursive: true, force: true });
+    await host?.destroy();
+  });
+
+  it('a name that does not resolve is CONNECT_FAILED naming the name (run by the CLI in a namespace)', async () => {
+    const cli = path.resolve('dist/electron/cli/main.js');
+    const child = netnsSpawn(host, process.execPath, [cli, 'tunnel', 'plex-box.invalid', '-L', '0', '--json'], {
+      env: { PATH: process.env.PATH, HOME: dir, RECLAIM_HOME: dir },
+    });
+    let stdout = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code).toBe(1);
+    const event = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    expect(event).toMatchObject({ event: 'error', code: 'CONNECT_FAILED', cause: 'dns' });
+    expect(event.message).toContain('"plex-box.invalid"');
+  });
+});
