@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { isReclaimError, ReclaimError } from '../core/errors.js';
 import { createOutput, exitCodeFor } from './output.js';
+import { CLAIM_HELP, runClaim } from './claim-command.js';
+import { DIAGNOSE_HELP, runDiagnose } from './diagnose-command.js';
+import { runStatus, STATUS_HELP } from './status-command.js';
 import { runTunnel, TUNNEL_HELP } from './tunnel-command.js';
 
 // `reclaim <command>`: a thin shell over electron/core. It parses arguments, prints events and
@@ -9,12 +12,18 @@ import { runTunnel, TUNNEL_HELP } from './tunnel-command.js';
 const USAGE = `Usage: reclaim <command> [options]
 
 Commands:
-  tunnel <server>   forward 127.0.0.1:8888 to Plex (127.0.0.1:32400) on the server over SSH
+  tunnel <server>     forward 127.0.0.1:8888 to Plex (127.0.0.1:32400) on the server over SSH
+  status <server>     tell whether the server's Plex Media Server is claimed
+  claim <server>      claim it for your Plex account (sign in with Plex, or --token from plex.tv/claim)
+  diagnose <server>   check why Plex says "Not authorized", with a fix for each problem
 
 Run "reclaim <command> --help" for the options of a command.`;
 
 const COMMANDS: Record<string, { run: typeof runTunnel; help: string }> = {
   tunnel: { run: runTunnel, help: TUNNEL_HELP },
+  status: { run: runStatus, help: STATUS_HELP },
+  claim: { run: runClaim, help: CLAIM_HELP },
+  diagnose: { run: runDiagnose, help: DIAGNOSE_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -14,6 +14,20 @@ export type ErrorCode =
   | 'FORWARD_FAILED'
   | 'PORT_IN_USE'
   | 'BAD_INPUT'
+  // Plex Media Server, reached through the tunnel
+  | 'PMS_UNREACHABLE'
+  | 'PMS_STARTING'
+  | 'PMS_BAD_REPLY'
+  | 'PMS_NOT_LOCAL'
+  | 'CLAIM_TOKEN_INVALID'
+  | 'SERVER_CANNOT_REACH_PLEX_TV'
+  | 'CLAIM_NOT_VERIFIED'
+  // plex.tv, reached from this computer
+  | 'PLEX_TV_UNREACHABLE'
+  | 'PLEX_TV_ERROR'
+  | 'PLEX_TOKEN_INVALID'
+  | 'SIGNIN_EXPIRED'
+  | 'SIGNIN_CANCELLED'
   | 'UNEXPECTED';
 
 /** Extra facts a caller may show or act on, e.g. fingerprints or the known_hosts line to fix. */

@@ -170,7 +170,7 @@ export class Tunnel {
 }
 
 /** Open one channel to the target and close it: proves forwarding is allowed and something listens. */
-function probeForward(client: ssh2.Client, server: string, remote: HostPort): Promise<void> {
+export function probeForward(client: ssh2.Client, server: string, remote: HostPort): Promise<void> {
   return new Promise((resolve, reject) => {
     client.forwardOut(LOOPBACK, 0, remote.host, remote.port, (error, channel) => {
       if (error) {

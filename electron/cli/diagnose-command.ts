@@ -1,0 +1,50 @@
+import { diagnose, type CheckId } from '../core/diagnose.js';
+import { plexTvUrl } from '../core/plex-tv.js';
+import type { Output } from './output.js';
+import { ONE_SHOT_HELP, parseOneShot } from './one-shot.js';
+import { SSH_OPTIONS_HELP } from './ssh-options.js';
+
+export const DIAGNOSE_HELP = `Usage: reclaim diagnose <[user@]host[:port] | ssh-config alias> [options]
+
+Checks, link by link, why Plex says "Not authorized": the SSH login, forwarding, Plex Media
+Server answering and being claimed, and whether the server reaches plex.tv (name lookup, HTTPS,
+certificates, clock). Each failed check comes with a fix. Exits 1 when any check fails.
+${ONE_SHOT_HELP}
+${SSH_OPTIONS_HELP}`;
+
+const TITLES: Record<CheckId, string> = {
+  'ssh-login': 'SSH login',
+  forwarding: 'Port forwarding allowed',
+  'pms-listening': 'Plex Media Server listening',
+  'pms-identity': 'Plex Media Server answering',
+  'pms-local': 'Tunnel seen as local',
+  'pms-claimed': 'Server claimed',
+  'server-dns': 'Server looks up plex.tv',
+  'server-https': 'Server reaches plex.tv over HTTPS',
+  'server-clock': 'Server clock',
+  'local-plex-tv': 'This computer reaches plex.tv',
+};
+
+export async function runDiagnose(args: string[], output: Output): Promise<number> {
+  const shot = await parseOneShot('diagnose', args);
+  if (shot === 'help') {
+    output.say(DIAGNOSE_HELP, 'stdout');
+    return 0;
+  }
+  const checks = await diagnose({
+    route: shot.route,
+    connect: shot.connect,
+    remote: shot.remote,
+    plexTvUrl: plexTvUrl(),
+    plexHeaders: shot.headers,
+    onCheck: (check) => {
+      output.event({ event: 'check', ...check });
+      const mark = check.ok === true ? 'ok  ' : check.ok === false ? 'FAIL' : '--  ';
+      output.say(`[${mark}] ${TITLES[check.id]}: ${check.detail}${check.ok === false && check.fix ? `\n       Fix: ${check.fix}` : ''}`, 'stdout');
+    },
+  });
+  const ok = checks.every((check) => check.ok !== false);
+  output.event({ event: 'summary', ok });
+  output.say(ok ? '\nNo problems found.' : '\nSome checks failed: follow the fixes above, starting with the first.', 'stdout');
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import { clientIdentifier } from '../core/client-identifier.js';
+import { badInput } from '../core/errors.js';
+import { plexHeaders } from '../core/plex-headers.js';
+import { PmsClient } from '../core/pms.js';
+import { parseHostPort, parsePort } from '../core/target.js';
+import { Tunnel, DEFAULT_REMOTE } from '../core/tunnel.js';
+import type { ConnectSettings, SshHop } from '../core/ssh-connect.js';
+import type { HostPort } from '../core/target.js';
+import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, type SshOptionValues } from './ssh-options.js';
+
+// What `status`, `claim` and `diagnose` share: the same target and SSH options as `tunnel`, and
+// a tunnel of their own on any free local port (so a running `reclaim tunnel` on 8888 is left
+// alone), opened for the job and closed after it.
+
+export const ONE_SHOT_HELP = `
+Tunnel options:
+  -L, --local-port N      local port on 127.0.0.1 for this command's own tunnel (default: any free port)
+      --remote HOST:PORT  Plex, as seen from the server (default 127.0.0.1:32400)`;
+
+export interface OneShot {
+  values: SshOptionValues & Record<string, string | boolean | undefined>;
+  target: string;
+  route: SshHop[];
+  connect: ConnectSettings;
+  localPort: number;
+  remote: HostPort;
+  headers: Record<string, string>;
+}
+
+export async function parseOneShot(
+  command: string,
+  args: string[],
+  extra: Record<string, { type: 'string' | 'boolean' }> = {},
+): Promise<OneShot | 'help'> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...SSH_OPTIONS, 'local-port': { type: 'string', short: 'L' }, remote: { type: 'string' }, ...extra },
+    allowPositionals: true,
+  });
+  if (values.help) return 'help';
+  if (positionals.length !== 1) {
+    throw badInput(
+      positionals.length ? `Expected one server, got: ${positionals.join(' ')}` : 'No server was given.',
+      `Run: reclaim ${command} [user@]host[:port]   (see reclaim ${command} --help)`,
+    );
+  }
+  const localPortText = values['local-port'] as string | undefined;
+  const remoteText = values.remote as string | undefined;
+  const localPort = localPortText === undefined ? 0 : parsePort(localPortText, 'Local port (-L)', { allowZero: true });
+  const remote = remoteText === undefined ? DEFAULT_REMOTE : parseHostPort(remoteText, 'Remote address (--remote)');
+  const route = await routeFromOptions(positionals[0]!, values);
+  const connect = await connectSettingsFromOptions(values);
+  const headers = plexHeaders(await clientIdentifier());
+  return { values: values as OneShot['values'], target: positionals[0]!, route, connect, localPort, remote, headers };
+}
+
+/** Opens the job's tunnel and a PMS client through it; both are closed when `job` ends. */
+export async function withPms<T>(shot: OneShot, job: (pms: PmsClient, tunnel: Tunnel) => Promise<T>): Promise<T> {
+  const tunnel = await Tunnel.open({ route: shot.route, connect: shot.connect, localPort: shot.localPort, remote: shot.remote });
+  const pms = new PmsClient(tunnel.localUrl, shot.headers);
+  try {
+    return await job(pms, tunnel);
+  } finally {
+    await pms.close();
+    await tunnel.close();
+  }
+}

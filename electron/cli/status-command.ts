@@ -1,0 +1,35 @@
+import type { Output } from './output.js';
+import { ONE_SHOT_HELP, parseOneShot, withPms } from './one-shot.js';
+import { SSH_OPTIONS_HELP } from './ssh-options.js';
+
+export const STATUS_HELP = `Usage: reclaim status <[user@]host[:port] | ssh-config alias> [options]
+
+Connects through a tunnel of its own and tells whether the Plex Media Server is claimed.
+${ONE_SHOT_HELP}
+${SSH_OPTIONS_HELP}`;
+
+export async function runStatus(args: string[], output: Output): Promise<number> {
+  const shot = await parseOneShot('status', args);
+  if (shot === 'help') {
+    output.say(STATUS_HELP, 'stdout');
+    return 0;
+  }
+  const status = await withPms(shot, async (pms) => {
+    const identity = await pms.identity();
+    const signIn = await pms.signIn();
+    return { identity, signIn: signIn === 'needs-token' ? undefined : signIn };
+  });
+  const { identity, signIn } = status;
+  output.event({
+    event: 'status',
+    claimed: identity.claimed,
+    machineIdentifier: identity.machineIdentifier,
+    version: identity.version,
+    ...(signIn ?? {}),
+  });
+  const name = signIn?.friendlyName ? `"${signIn.friendlyName}" ` : '';
+  output.say(identity.claimed
+    ? `Plex Media Server ${name}(version ${identity.version}) is claimed${signIn?.username ? ` by ${signIn.username}` : ''}.`
+    : `Plex Media Server ${name}(version ${identity.version}) is NOT claimed: it belongs to no Plex account.\nClaim it with: reclaim claim ${shot.target}`, 'stdout');
+  return 0;
+}

@@ -1,0 +1,175 @@
+import type { Agent } from 'undici';
+import { ReclaimError } from './errors.js';
+import { createPool, httpRequest, networkErrorCode, type HttpReply } from './http-request.js';
+import { PRODUCT } from './plex-headers.js';
+
+// plex.tv, as a third-party app uses it (plex-claim.md §2): PIN sign-in, token check, claim
+// token. RECLAIM_PLEX_TV_URL points it at a stand-in for tests. The user's token is only ever
+// held by the caller in memory and sent in the X-Plex-Token header.
+
+export const PLEX_TV_URL = 'https://plex.tv';
+const AUTH_APP_URL = 'https://app.plex.tv/auth';
+
+export interface Pin {
+  id: number;
+  code: string;
+}
+
+export type TokenCheck = 'valid' | 'invalid' | 'unknown';
+
+export function plexTvUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const configured = env.RECLAIM_PLEX_TV_URL;
+  if (!configured) return PLEX_TV_URL;
+  let url: URL;
+  try {
+    url = new URL(configured);
+  } catch {
+    throw new ReclaimError('BAD_INPUT', `RECLAIM_PLEX_TV_URL "${configured}" is not a URL.`, 'Unset it, or set it to a full http(s):// address.');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ReclaimError('BAD_INPUT', `RECLAIM_PLEX_TV_URL "${configured}" is not an http(s) address.`, 'Unset it, or set it to a full http(s):// address.');
+  }
+  return configured.replace(/\/+$/, '');
+}
+
+export class PlexTvClient {
+  private readonly pool: Agent = createPool();
+
+  constructor(readonly baseUrl: string, private readonly headers: Record<string, string>) {}
+
+  /** The page where the person signs in and approves this PIN. */
+  authUrl(pin: Pin): string {
+    const clientId = this.headers['X-Plex-Client-Identifier']!;
+    const query = `clientID=${encodeURIComponent(clientId)}&code=${encodeURIComponent(pin.code)}` +
+      `&${encodeURIComponent('context[device][product]')}=${encodeURIComponent(PRODUCT)}`;
+    return `${AUTH_APP_URL}#?${query}`;
+  }
+
+  async createPin(): Promise<Pin> {
+    const reply = await this.send('POST', '/api/v2/pins?strong=true');
+    if (reply.status !== 200 && reply.status !== 201) throw this.unexpected('creating a sign-in PIN', reply);
+    const pin = this.json(reply, 'creating a sign-in PIN') as { id?: unknown; code?: unknown };
+    if (typeof pin.id !== 'number' || typeof pin.code !== 'string' || !/^[A-Za-z0-9]{4,64}$/.test(pin.code)) {
+      throw this.unreadable('creating a sign-in PIN');
+    }
+    return { id: pin.id, code: pin.code };
+  }
+
+  /** The user token once the person approved the PIN, null while waiting, 'expired' when gone. */
+  async checkPin(pin: Pin): Promise<string | null | 'expired'> {
+    const reply = await this.send('GET', `/api/v2/pins/${pin.id}`);
+    if (reply.status === 404) return 'expired';
+    if (reply.status !== 200) throw this.unexpected('checking the sign-in', reply);
+    const body = this.json(reply, 'checking the sign-in') as { authToken?: unknown };
+    if (body.authToken === null || body.authToken === undefined || body.authToken === '') return null;
+    if (typeof body.authToken !== 'string') throw this.unreadable('checking the sign-in');
+    return body.authToken;
+  }
+
+  /** 200 valid, 401 invalid, anything else cannot tell (plex-claim.md §2.3). */
+  async checkToken(token: string): Promise<{ check: TokenCheck; username?: string }> {
+    let reply: HttpReply;
+    try {
+      reply = await this.send('GET', '/api/v2/user', token);
+    } catch {
+      return { check: 'unknown' };
+    }
+    if (reply.status === 401) return { check: 'invalid' };
+    if (reply.status !== 200) return { check: 'unknown' };
+    try {
+      const user = JSON.parse(reply.body) as { username?: unknown; title?: unknown };
+      const username = typeof user.username === 'string' ? user.username : typeof user.title === 'string' ? user.title : undefined;
+      return { check: 'valid', username };
+    } catch {
+      return { check: 'valid' };
+    }
+  }
+
+  /** A fresh claim token; they live about 4 minutes, so fetch one right before using it. */
+  async claimToken(userToken: string): Promise<string> {
+    const reply = await this.send('GET', '/api/claim/token.json', userToken);
+    if (reply.status === 401 || reply.status === 403) {
+      throw new ReclaimError(
+        'PLEX_TOKEN_INVALID',
+        'plex.tv would not give this account a claim token (it said the sign-in is not authorized).',
+        'Sign in with Plex again. A managed or Home user cannot claim servers: use the main account.',
+        { status: reply.status },
+      );
+    }
+    if (reply.status !== 200) throw this.unexpected('fetching a claim token', reply);
+    const token = (this.json(reply, 'fetching a claim token') as { token?: unknown }).token;
+    if (typeof token !== 'string' || !/^claim-[A-Za-z0-9_-]{4,128}$/.test(token)) throw this.unreadable('fetching a claim token');
+    return token;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async send(method: 'GET' | 'POST', path: string, token?: string): Promise<HttpReply> {
+    try {
+      return await httpRequest(this.baseUrl + path, {
+        method,
+        headers: { ...this.headers, Accept: 'application/json', ...(token ? { 'X-Plex-Token': token } : {}) },
+        dispatcher: this.pool,
+      });
+    } catch (error) {
+      const code = networkErrorCode(error);
+      throw new ReclaimError(
+        'PLEX_TV_UNREACHABLE',
+        `This computer could not reach plex.tv (${describeNetworkError(code, error)}).`,
+        'Check this computer\'s internet connection (and any VPN or proxy), then try again. You can also paste a claim token from https://www.plex.tv/claim.',
+        { errno: code },
+      );
+    }
+  }
+
+  private json(reply: HttpReply, doing: string): unknown {
+    try {
+      return JSON.parse(reply.body);
+    } catch {
+      throw this.unreadable(doing);
+    }
+  }
+
+  private unreadable(doing: string): ReclaimError {
+    return new ReclaimError(
+      'PLEX_TV_ERROR',
+      `plex.tv sent a reply Reclaim cannot read while ${doing}.`,
+      'plex.tv may be having trouble; try again in a few minutes (status.plex.tv shows outages).',
+    );
+  }
+
+  private unexpected(doing: string, reply: HttpReply): ReclaimError {
+    return new ReclaimError(
+      'PLEX_TV_ERROR',
+      `plex.tv answered HTTP ${reply.status} while ${doing}.`,
+      'plex.tv may be having trouble; try again in a few minutes (status.plex.tv shows outages).',
+      { status: reply.status },
+    );
+  }
+}
+
+export function describeNetworkError(code: string | undefined, error: unknown): string {
+  switch (code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'the name lookup failed';
+    case 'ECONNREFUSED':
+      return 'the connection was refused';
+    case 'ETIMEDOUT':
+      return 'no answer in time';
+    case 'ECONNRESET':
+      return 'the connection was cut';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `its certificate is not trusted (${code}): something may be intercepting secure connections, or this computer's clock is wrong`;
+    default:
+      return code ?? (error as Error).message;
+  }
+}

@@ -1,0 +1,184 @@
+import type { Agent } from 'undici';
+import { ReclaimError } from './errors.js';
+import { createPool, httpRequest, networkErrorCode, type HttpReply } from './http-request.js';
+import { readFlag, readOptionalText, readRootElement, readText, UnreadableReplyError, type PlexFields } from './plex-reply.js';
+
+// Plex Media Server's local API, reached through the tunnel's 127.0.0.1 port, so the server sees
+// its own loopback. Only what claiming needs: identity, the root container, claim and account.
+// Replies are read strictly; a reply that does not say "claimed" plainly is an error, never a
+// guess either way. Tokens travel in headers or the claim URL and are never put into messages.
+
+export interface PmsIdentity {
+  claimed: boolean;
+  machineIdentifier: string;
+  version: string;
+}
+
+export interface PmsSignIn {
+  friendlyName?: string;
+  platform?: string;
+  /** none | ok | invalid | unknown (plex-claim.md §1.4). */
+  signInState?: string;
+  /** unknown | waiting | mapped | failed. */
+  mappingState?: string;
+  username?: string;
+}
+
+const MACHINE_ID = /^[A-Za-z0-9-]{8,64}$/;
+const STARTING_UP = /starting up|startup maintenance|retry later/i;
+
+export class PmsClient {
+  private readonly pool: Agent = createPool();
+
+  constructor(readonly baseUrl: string, private readonly headers: Record<string, string>) {}
+
+  async identity(): Promise<PmsIdentity> {
+    const fields = await this.read('GET', '/identity', ['MediaContainer']);
+    return this.parse('/identity', () => ({
+      claimed: readFlag(fields, 'claimed'),
+      machineIdentifier: readText(fields, 'machineIdentifier', MACHINE_ID),
+      version: readText(fields, 'version'),
+    }));
+  }
+
+  /** The root container: readable without a token only while unclaimed and local. */
+  async signIn(token?: string): Promise<PmsSignIn | 'needs-token'> {
+    const reply = await this.send('GET', '/', token);
+    if (reply.status === 401 || reply.status === 403) return 'needs-token';
+    const fields = this.root('/', reply, ['MediaContainer']);
+    return {
+      friendlyName: readOptionalText(fields, 'friendlyName'),
+      platform: readOptionalText(fields, 'platform'),
+      signInState: readOptionalText(fields, 'myPlexSigninState'),
+      mappingState: readOptionalText(fields, 'myPlexMappingState'),
+      username: readOptionalText(fields, 'myPlexUsername'),
+    };
+  }
+
+  /** POST /myplex/claim: PMS redeems the token with plex.tv and becomes owned by its account. */
+  async claim(claimToken: string, userToken?: string): Promise<{ username?: string }> {
+    const path = `/myplex/claim?token=${encodeURIComponent(claimToken)}`;
+    const reply = await this.send('POST', path, userToken, '/myplex/claim');
+    if (reply.status === 200 || reply.status === 201 || reply.status === 204) {
+      if (!reply.body.trim()) return {};
+      try {
+        return { username: readOptionalText(readRootElement(reply, ['MyPlex', 'MediaContainer']), 'username') };
+      } catch {
+        return {}; // the claim went through; who owns it is checked by the caller afterwards
+      }
+    }
+    throw claimRefusal(reply);
+  }
+
+  async account(token?: string): Promise<PmsSignIn | 'needs-token'> {
+    const reply = await this.send('GET', '/myplex/account', token);
+    if (reply.status === 401 || reply.status === 403) return 'needs-token';
+    const fields = this.root('/myplex/account', reply, ['MyPlex', 'MediaContainer']);
+    return {
+      signInState: readOptionalText(fields, 'signInState'),
+      mappingState: readOptionalText(fields, 'mappingState'),
+      username: readOptionalText(fields, 'username'),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async read(method: 'GET', path: string, roots: string[]): Promise<PlexFields> {
+    return this.root(path, await this.send(method, path), roots);
+  }
+
+  private root(path: string, reply: HttpReply, roots: string[]): PlexFields {
+    if (reply.status !== 200) throw unexpectedStatus(path, reply);
+    return this.parse(path, () => readRootElement(reply, roots));
+  }
+
+  private parse<T>(path: string, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof UnreadableReplyError)) throw error;
+      throw badReply(path, error.message);
+    }
+  }
+
+  private async send(method: 'GET' | 'POST', path: string, token?: string, label = path): Promise<HttpReply> {
+    let reply: HttpReply;
+    try {
+      reply = await httpRequest(this.baseUrl + path, {
+        method,
+        headers: { ...this.headers, Accept: 'application/json', ...(token ? { 'X-Plex-Token': token } : {}) },
+        dispatcher: this.pool,
+      });
+    } catch (error) {
+      const code = networkErrorCode(error);
+      throw new ReclaimError(
+        'PMS_UNREACHABLE',
+        `Reclaim could not get an answer from Plex Media Server through the tunnel (${label}: ${code ?? (error as Error).message}).`,
+        'Check that Plex Media Server is running on the server and that the tunnel is connected, then try again.',
+        { path: label, errno: code },
+      );
+    }
+    if (reply.status === 503 && STARTING_UP.test(reply.body)) {
+      throw new ReclaimError(
+        'PMS_STARTING',
+        'Plex Media Server is still starting up (it said: "server is still starting up").',
+        'Wait a minute for it to finish its startup tasks, then try again.',
+        { path: label },
+      );
+    }
+    return reply;
+  }
+}
+
+function badReply(path: string, why: string): ReclaimError {
+  return new ReclaimError(
+    'PMS_BAD_REPLY',
+    `The program answering on the server's port 32400 sent a reply to ${path} that Reclaim cannot read (${why}).`,
+    'Check that it is Plex Media Server (not another program on that port) and that Plex is up to date; restarting Plex often helps.',
+    { path },
+  );
+}
+
+function unexpectedStatus(path: string, reply: HttpReply): ReclaimError {
+  return badReply(path, `HTTP ${reply.status}${reply.body ? `: ${reply.body.trim().slice(0, 120)}` : ''}`);
+}
+
+function claimRefusal(reply: HttpReply): ReclaimError {
+  const said = reply.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160);
+  const facts = { status: reply.status, serverSaid: said };
+  if (reply.status === 401) {
+    return new ReclaimError(
+      'CLAIM_TOKEN_INVALID',
+      'Plex Media Server refused the claim token: it is invalid, already used, or expired (claim tokens last only about 4 minutes).',
+      'Get a fresh token at https://www.plex.tv/claim and use it at once, or sign in with Plex and let Reclaim fetch one right before claiming.',
+      facts,
+    );
+  }
+  if (reply.status === 403) {
+    return new ReclaimError(
+      'PMS_NOT_LOCAL',
+      'Plex Media Server refused the claim because the request did not look local to it.',
+      'Keep the tunnel\'s far end at 127.0.0.1:32400 on the server (the default). If Plex runs in Docker with bridge networking, requests arrive from the Docker gateway: claim with the PLEX_CLAIM variable or host networking instead.',
+      facts,
+    );
+  }
+  if (reply.status >= 500) {
+    return new ReclaimError(
+      'SERVER_CANNOT_REACH_PLEX_TV',
+      `Plex Media Server could not complete the claim with plex.tv (HTTP ${reply.status}${said ? `: ${said}` : ''}).`,
+      'The server itself must reach plex.tv over HTTPS. Run "reclaim diagnose" to check its DNS, clock and certificates; a firewall, a wrong gateway or a TLS-inspecting proxy on the server\'s network are the usual causes.',
+      facts,
+    );
+  }
+  if (reply.status === 404) {
+    return new ReclaimError(
+      'PMS_BAD_REPLY',
+      'This Plex Media Server does not offer the claim request (HTTP 404 for /myplex/claim).',
+      'Update Plex Media Server, or claim from Plex Web (Settings > General > Sign in) through the tunnel.',
+      facts,
+    );
+  }
+  return badReply('/myplex/claim', `HTTP ${reply.status}${said ? `: ${said}` : ''}`);
+}

@@ -1,0 +1,242 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { claimServer } from '../../electron/core/claim.js';
+import { isReclaimError } from '../../electron/core/errors.js';
+import { plexHeaders } from '../../electron/core/plex-headers.js';
+import { PlexTvClient } from '../../electron/core/plex-tv.js';
+import { PmsClient } from '../../electron/core/pms.js';
+import { Tunnel } from '../../electron/core/tunnel.js';
+import { exitOf, runCli, type CliRun } from '../support/cli.js';
+import { makeKeyPair, type KeyPair } from '../support/keys.js';
+import { createNetHost, type NetHost } from '../support/netns.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { startPlexTv, type PlexTv } from '../stand-ins/plex-tv.js';
+import { startPms, type Pms, type PmsOptions } from '../stand-ins/pms.js';
+
+// Claiming a server that is reachable only through the tunnel: the Plex Media Server stand-in
+// listens on the server namespace's own 127.0.0.1:32400 and redeems claim tokens against the
+// plex.tv stand-in, which the test reaches at the root side of the server's link.
+
+let home: string;
+let key: KeyPair;
+let server: NetHost;
+let sshd: Sshd;
+let plexTv: PlexTv;
+let pms: Pms | undefined;
+let knownHosts: string;
+let alice: { token: string };
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), 'reclaim-claim-'));
+  key = await makeKeyPair(home, { type: 'ed25519' });
+  server = await createNetHost();
+  sshd = await startSshd({ host: server, authorizedKeys: [key.publicLine] });
+  plexTv = await startPlexTv({ host: server.peerAddress });
+  alice = plexTv.addUser({ username: 'alice', email: 'alice@example.com' });
+  knownHosts = path.join(home, 'known_hosts');
+  await writeFile(knownHosts, `${sshd.knownHostsLine()}\n`);
+});
+
+afterEach(async () => {
+  await pms?.stop();
+  pms = undefined;
+  plexTv.setDown(false);
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  await plexTv?.stop();
+  await server?.destroy();
+  await rm(home, { recursive: true, force: true });
+});
+
+async function freshPms(options: Partial<PmsOptions> = {}): Promise<Pms> {
+  pms = await startPms({ host: server, plexTvUrl: plexTv.url, friendlyName: 'Attic NAS', ...options });
+  return pms;
+}
+
+function reclaim(command: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): CliRun {
+  return runCli([command, `${sshd.user.name}@${sshd.host}`, '-i', key.privatePath, '--known-hosts', knownHosts, '--json', ...extra], {
+    home,
+    env: { RECLAIM_PLEX_TV_URL: plexTv.url, ...env },
+  });
+}
+
+async function claimToken(): Promise<string> {
+  const reply = await fetch(`${plexTv.url}/api/claim/token.json`, { headers: { 'X-Plex-Token': alice.token, 'X-Plex-Client-Identifier': 'test' } });
+  return ((await reply.json()) as { token: string }).token;
+}
+
+/** Plays the person who approves the sign-in in the browser. */
+async function approveSignIn(run: CliRun): Promise<void> {
+  const signin = await run.events.waitFor((e) => e.event === 'signin', 'the sign-in URL');
+  const url = new URL(String(signin.url));
+  expect(url.origin).toBe('https://app.plex.tv');
+  const code = new URLSearchParams(url.hash.replace(/^#\??/, '')).get('code')!;
+  expect(new URLSearchParams(url.hash.replace(/^#\??/, '')).get('context[device][product]')).toBe('Reclaim');
+  plexTv.approvePin(code, 'alice');
+}
+
+const lastEvent = (run: CliRun) => run.events.events.at(-1)!;
+
+describe('reclaim status', () => {
+  it('reports an unclaimed server, read tokenless through the tunnel', async () => {
+    const pmsNow = await freshPms();
+    const run = reclaim('status');
+    expect((await exitOf(run)).code).toBe(0);
+    expect(lastEvent(run)).toMatchObject({
+      event: 'status', claimed: false, machineIdentifier: pmsNow.machineIdentifier, version: expect.any(String),
+      friendlyName: 'Attic NAS', signInState: 'none',
+    });
+  });
+
+  it('reports a claimed server', async () => {
+    await freshPms({ claimedBy: { username: 'bob', token: 'bob-token-not-used-here' } });
+    const run = reclaim('status');
+    expect((await exitOf(run)).code).toBe(0);
+    expect(lastEvent(run)).toMatchObject({ event: 'status', claimed: true });
+  });
+
+  it('names a reply it cannot read instead of guessing the claimed state', async () => {
+    for (const malformed of ['identity-garbage', 'identity-missing-claimed'] as const) {
+      await freshPms({ malformed });
+      const run = reclaim('status');
+      expect((await exitOf(run)).code).toBe(1);
+      expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'PMS_BAD_REPLY' });
+      await pms!.stop();
+      pms = undefined;
+    }
+  });
+
+  it('says when Plex is still starting up', async () => {
+    await freshPms({ startingUpRequests: 1000 });
+    const run = reclaim('status');
+    expect((await exitOf(run)).code).toBe(1);
+    expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'PMS_STARTING' });
+  });
+});
+
+describe('reclaim claim, one click (sign in with Plex)', () => {
+  it('signs in, claims from the server\'s own 127.0.0.1, verifies, and never prints a token', async () => {
+    const pmsNow = await freshPms();
+    const run = reclaim('claim');
+    await approveSignIn(run);
+    expect((await exitOf(run)).code).toBe(0);
+    expect(lastEvent(run)).toEqual({ event: 'claimed', machineIdentifier: pmsNow.machineIdentifier, username: 'alice' });
+    const state = await pmsNow.state();
+    expect(state).toMatchObject({ claimed: true, owner: 'alice' });
+    expect(state.claimRequests.map((r) => r.from)).toEqual(['127.0.0.1']);
+    const exchange = plexTv.requests.filter((r) => r.path.startsWith('/api/claim/exchange'));
+    expect(exchange.at(-1)).toMatchObject({ from: server.address, headers: { 'x-plex-client-identifier': pmsNow.machineIdentifier } });
+    const steps = run.events.events.filter((e) => e.event === 'step').map((e) => e.step);
+    expect(steps).toEqual(['checking', 'fetching-claim-token', 'claiming', 'verifying']);
+    const secrets = plexTv.requests.flatMap((r) => [r.headers['x-plex-token'], /token=([^&]+)/.exec(r.path)?.[1]]).filter((t): t is string => typeof t === 'string');
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const secret of secrets) expect(run.stdout() + run.stderr()).not.toContain(secret);
+  });
+
+  it('changes nothing on a server that is already claimed, and asks nobody to sign in', async () => {
+    const pmsNow = await freshPms({ claimedBy: { username: 'bob', token: 'bob-token' } });
+    const run = reclaim('claim');
+    expect((await exitOf(run)).code).toBe(0);
+    expect(lastEvent(run)).toEqual({ event: 'already-claimed', machineIdentifier: pmsNow.machineIdentifier });
+    expect(run.events.events.some((e) => e.event === 'signin')).toBe(false);
+    expect((await pmsNow.state()).claimRequests).toEqual([]);
+  });
+
+  it('reports plex.tv being unreachable from this computer', async () => {
+    await freshPms();
+    const run = reclaim('claim', [], { RECLAIM_PLEX_TV_URL: 'http://127.0.0.1:9' });
+    expect((await exitOf(run)).code).toBe(1);
+    expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'PLEX_TV_UNREACHABLE' });
+  });
+});
+
+describe('reclaim claim --token (pasted from plex.tv/claim)', () => {
+  it('claims with a valid token', async () => {
+    const pmsNow = await freshPms();
+    const run = reclaim('claim', ['--token', await claimToken()]);
+    expect((await exitOf(run)).code).toBe(0);
+    expect(lastEvent(run)).toMatchObject({ event: 'claimed', machineIdentifier: pmsNow.machineIdentifier });
+    expect((await pmsNow.state()).owner).toBe('alice');
+  });
+
+  it('reads the token from stdin with --token -, keeping it out of the process list', async () => {
+    await freshPms();
+    const run = reclaim('claim', ['--token', '-']);
+    run.child.stdin!.end(`${await claimToken()}\n`);
+    expect((await exitOf(run)).code).toBe(0);
+    expect(lastEvent(run)).toMatchObject({ event: 'claimed' });
+  });
+
+  it('an expired token is CLAIM_TOKEN_INVALID with the way to get a new one', async () => {
+    const pmsNow = await freshPms();
+    const token = await claimToken();
+    plexTv.expireClaimTokens();
+    const run = reclaim('claim', ['--token', token]);
+    expect((await exitOf(run)).code).toBe(1);
+    expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'CLAIM_TOKEN_INVALID' });
+    expect(String(lastEvent(run).fix)).toContain('plex.tv/claim');
+    expect((await pmsNow.state()).claimed).toBe(false);
+  });
+
+  it('something that is not a claim token is refused before connecting', async () => {
+    const run = reclaim('claim', ['--token', 'my-plex-password']);
+    expect((await exitOf(run)).code).toBe(2);
+    expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'BAD_INPUT' });
+  });
+
+  it('plex.tv down for the server: PMS cannot redeem, and the error says the server must reach plex.tv', async () => {
+    await freshPms();
+    const token = await claimToken();
+    plexTv.setDown(true);
+    const run = reclaim('claim', ['--token', token]);
+    expect((await exitOf(run)).code).toBe(1);
+    expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'SERVER_CANNOT_REACH_PLEX_TV' });
+  });
+
+  it('a claim whose reply is an HTML page is still verified through /identity', async () => {
+    const pmsNow = await freshPms({ malformed: 'claim-html' });
+    const run = reclaim('claim', ['--token', await claimToken()]);
+    expect((await exitOf(run)).code).toBe(0);
+    expect((await pmsNow.state()).claimed).toBe(true);
+  });
+});
+
+describe('the claim sequence in the core', () => {
+  it('retries once with a fresh claim token when the first one has expired on the way', async () => {
+    const pmsNow = await freshPms();
+    const headers = plexHeaders('claim-retry-test');
+    const plex = new PlexTvClient(plexTv.url, headers);
+    let fetched = 0;
+    const expiringFirst = {
+      async claimToken(userToken: string) {
+        const token = await plex.claimToken(userToken);
+        if (++fetched === 1) plexTv.expireClaimTokens();
+        return token;
+      },
+    };
+    const tunnel = await Tunnel.open({
+      route: [{ label: 'server', host: sshd.host, port: sshd.port, user: sshd.user.name, configIdentityFiles: [] }],
+      connect: { auth: { identityFile: key.privatePath }, hostKeys: { trustFiles: [knownHosts], recordFile: knownHosts, acceptNew: false }, prompter: {} },
+      localPort: 0,
+    });
+    const client = new PmsClient(tunnel.localUrl, headers);
+    const steps: string[] = [];
+    try {
+      const result = await claimServer({ pms: client, source: { kind: 'account', userToken: alice.token, plexTv: expiringFirst }, onStep: (s) => steps.push(s) });
+      expect(result).toMatchObject({ outcome: 'claimed', username: 'alice' });
+      expect(steps).toContain('retrying');
+      expect(fetched).toBe(2);
+      expect((await pmsNow.state()).claimRequests).toHaveLength(2);
+    } catch (error) {
+      throw isReclaimError(error) ? new Error(`${error.code}: ${error.message}`) : error;
+    } finally {
+      await client.close();
+      await plex.close();
+      await tunnel.close();
+    }
+  });
+});
