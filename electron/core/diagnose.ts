@@ -162,7 +162,10 @@ function serverScript(plexTvUrl: string): string {
   const probe = `${plexTvUrl}/api/v2/user`;
   return [
     'echo "clock $(date -u +%s)"',
-    `if command -v getent >/dev/null 2>&1; then if getent hosts ${shellQuote(host)} >/dev/null 2>&1; then echo "dns ok"; else echo "dns fail"; fi; else echo "dns unknown"; fi`,
+    // getent on an address does a reverse lookup, which says nothing about reaching plex.tv.
+    net.isIP(host)
+      ? 'echo "dns address"'
+      : `if command -v getent >/dev/null 2>&1; then if getent hosts ${shellQuote(host)} >/dev/null 2>&1; then echo "dns ok"; else echo "dns fail"; fi; else echo "dns unknown"; fi`,
     `if command -v curl >/dev/null 2>&1; then out=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 15 ${shellQuote(probe)} 2>&1); echo "curl $? $out" | tr '\\n' ' '; echo;`,
     `elif command -v wget >/dev/null 2>&1; then out=$(wget -q -O /dev/null -T 15 ${shellQuote(probe)} 2>&1); echo "wget $? $out" | tr '\\n' ' '; echo;`,
     'else echo "https unknown"; fi',
@@ -192,7 +195,7 @@ export function interpretServerReport(output: string, host: string, nowMs: numbe
   const [exitText = '', ...rest] = (transfer ?? '').split(' ');
   const exit = Number(exitText);
   const said = rest.join(' ').replace(/\s*\d{3}$/, '').trim();
-  const dnsFailed = dns === 'fail' || (tool === 'curl' && exit === 6) || (tool === 'wget' && exit === 4 && /resolv/i.test(said));
+  const dnsFailed = !net.isIP(host) && (dns === 'fail' || (tool === 'curl' && exit === 6) || (tool === 'wget' && exit === 4 && /resolv/i.test(said)));
   if (net.isIP(host)) {
     checks.push({ id: 'server-dns', ok: true, detail: `${host} is an address; no name lookup needed.` });
   } else if (dnsFailed) {
