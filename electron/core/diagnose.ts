@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { isReclaimError, ReclaimError } from './errors.js';
-import { ForwardListener, LOOPBACK } from './forward.js';
+import { ForwardListener } from './forward.js';
+import { LOOPBACK } from './loopback.js';
 import { httpRequest, networkErrorCode } from './http-request.js';
 import { PmsClient } from './pms.js';
 import { describeNetworkError } from './plex-tv.js';

@@ -1,20 +1,23 @@
 import net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
 import { ReclaimError } from './errors.js';
+import { LOOPBACK } from './loopback.js';
 import type { HostPort } from './target.js';
+import { WarmChannels } from './warm-channels.js';
 
 // The local end of the tunnel: a listener on 127.0.0.1 (never a wider address: to Plex, what
 // arrives through the tunnel is "local" and trusted) whose every connection is carried over its
 // own direct-tcpip channel. While the SSH link is down, new connections wait for it to come back
 // rather than failing, so a browser that reloads during a reconnect just takes a moment longer.
 
-export const LOOPBACK = '127.0.0.1';
-
 const MAX_WAITING = 256;
+const LOCAL_BUFFER_BYTES = 1024 * 1024;
 const MAX_WAIT_MS = 60_000;
 
 export class ForwardListener {
   private client: ssh2.Client | undefined;
+  private warm: WarmChannels | undefined;
   private readonly live = new Set<net.Socket>();
   private readonly waiting = new Map<net.Socket, NodeJS.Timeout>();
 
@@ -22,7 +25,9 @@ export class ForwardListener {
 
   /** Binds 127.0.0.1:port (0 = any free port). A taken port is an error naming it, never a fallback. */
   static async listen(port: number, remote: HostPort): Promise<ForwardListener> {
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    // A 32 KiB SSH packet would overflow a socket's default 16 KiB write buffer and stall the
+    // relay after every packet; 1 MiB stays well inside the channel's 2 MiB window.
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: LOCAL_BUFFER_BYTES });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port)));
       server.listen({ host: LOOPBACK, port, exclusive: true }, () => resolve());
@@ -39,6 +44,8 @@ export class ForwardListener {
   /** The SSH session to carry connections over, or undefined while the link is down. */
   use(client: ssh2.Client | undefined): void {
     this.client = client;
+    this.warm?.close();
+    this.warm = client ? new WarmChannels(client, this.remote) : undefined;
     if (!client) return;
     for (const [socket, timer] of this.waiting) {
       clearTimeout(timer);
@@ -54,6 +61,8 @@ export class ForwardListener {
 
   async close(): Promise<void> {
     this.client = undefined;
+    this.warm?.close();
+    this.warm = undefined;
     for (const timer of this.waiting.values()) clearTimeout(timer);
     for (const socket of [...this.live, ...this.waiting.keys()]) socket.destroy();
     this.waiting.clear();
@@ -85,30 +94,67 @@ export class ForwardListener {
   }
 
   private carry(socket: net.Socket, client: ssh2.Client): void {
-    const onOpen = (error: Error | undefined, channel: ssh2.ClientChannel) => {
-      if (error) {
-        socket.destroy();
-        return;
-      }
-      if (socket.destroyed) {
-        channel.close();
-        return;
-      }
-      // pipe() ends each side when the other ends, keeping half-closes intact; a close or an
-      // error on either side then takes the other down with it.
-      socket.pipe(channel).pipe(socket);
-      channel.once('close', () => socket.end());
-      channel.on('error', () => socket.destroy());
-      socket.once('close', () => channel.close());
-    };
+    const warm = this.warm?.take();
+    if (warm) {
+      join(socket, warm);
+      return;
+    }
     try {
-      client.forwardOut(LOOPBACK, socket.remotePort ?? 0, this.remote.host, this.remote.port, onOpen);
+      // The originator port is informational for sshd; reading the real one costs a syscall.
+      client.forwardOut(LOOPBACK, 0, this.remote.host, this.remote.port, (error, channel) => {
+        if (error) socket.destroy();
+        else join(socket, channel);
+      });
     } catch {
       // "Not connected": the link died between the last event and this connection. Hold the
       // connection until the reconnect hands us a new session.
       this.wait(socket);
     }
   }
+}
+
+/**
+ * Carries bytes both ways; each side's end is passed on (half-closes stay intact), and a close or
+ * an error on either side takes the other down with it.
+ */
+function join(socket: net.Socket, channel: ssh2.ClientChannel): void {
+  if (socket.destroyed) {
+    channel.close();
+    return;
+  }
+  relay(socket, channel);
+  relay(channel, socket, socket);
+  channel.once('close', () => {
+    if (!socket.writableEnded) socket.end();
+  });
+  channel.on('error', () => socket.destroy());
+  socket.once('close', () => channel.close());
+}
+
+/**
+ * Like pipe(), minus its per-chunk bookkeeping. Writes to a local socket are corked for the rest
+ * of the tick: one transport read holds several 32 KiB SSH packets, and they leave as one
+ * writev instead of one write() each.
+ */
+function relay(from: Readable, to: Writable, corkable?: net.Socket): void {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    corkable!.uncork();
+  };
+  from.on('data', (chunk: Buffer) => {
+    if (corkable && !corked) {
+      corked = true;
+      corkable.cork();
+      process.nextTick(uncork);
+    }
+    if (!to.write(chunk)) {
+      from.pause();
+      to.once('drain', () => from.resume());
+    }
+  });
+  from.once('end', () => to.end());
+  from.resume();
 }
 
 function listenError(error: NodeJS.ErrnoException, port: number): ReclaimError {

@@ -1,7 +1,8 @@
 import type ssh2 from 'ssh2';
 import { forwardError } from './channel-errors.js';
 import { ReclaimError, isReclaimError, type ErrorCode } from './errors.js';
-import { ForwardListener, LOOPBACK } from './forward.js';
+import { ForwardListener } from './forward.js';
+import { LOOPBACK } from './loopback.js';
 import type { VerifiedHostKey } from './host-key-policy.js';
 import type { Prompter, SecretQuestion } from './prompter.js';
 import { connectRoute, type ConnectSettings, type SshConnection, type SshHop } from './ssh-connect.js';

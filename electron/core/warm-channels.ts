@@ -1,0 +1,107 @@
+import type ssh2 from 'ssh2';
+import { LOOPBACK } from './loopback.js';
+import type { HostPort } from './target.js';
+
+// Every new connection through an SSH tunnel normally waits one round trip to the server for its
+// channel to open (sshd connects to Plex, then confirms). Plex Web opens many short connections,
+// so while the tunnel is in use a few channels are opened ahead of need and handed out at once.
+// They are plain direct-tcpip channels to the same target the person asked for; each is an idle
+// TCP connection to Plex on the server, kept only for a few seconds and only while connections
+// keep arriving, so an idle tunnel holds none.
+
+export interface WarmChannelOptions {
+  /** How many channels to keep open ahead of need while the tunnel is busy. */
+  size?: number;
+  /** A warm channel older than this is closed instead of used: servers drop idle connections. */
+  maxAgeMs?: number;
+  /** No new connection for this long means idle: stop refilling. */
+  idleAfterMs?: number;
+}
+
+interface Warm {
+  channel: ssh2.ClientChannel;
+  timer: NodeJS.Timeout;
+}
+
+const DEFAULT_SIZE = 4;
+const DEFAULT_MAX_AGE_MS = 5_000;
+const DEFAULT_IDLE_AFTER_MS = 10_000;
+
+export class WarmChannels {
+  private readonly ready: Warm[] = [];
+  private opening = 0;
+  private lastDemand = 0;
+  private closed = false;
+  private readonly size: number;
+  private readonly maxAgeMs: number;
+  private readonly idleAfterMs: number;
+
+  constructor(private readonly client: ssh2.Client, private readonly remote: HostPort, options: WarmChannelOptions = {}) {
+    this.size = options.size ?? DEFAULT_SIZE;
+    this.maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.idleAfterMs = options.idleAfterMs ?? DEFAULT_IDLE_AFTER_MS;
+  }
+
+  /** A channel opened ahead of time, or undefined; either way the pool refills for what comes next. */
+  take(): ssh2.ClientChannel | undefined {
+    this.lastDemand = Date.now();
+    let warm = this.ready.shift();
+    // Skip any the server has already ended; their 'close' may not have arrived yet.
+    while (warm && (warm.channel.destroyed || warm.channel.readableEnded)) {
+      clearTimeout(warm.timer);
+      warm = this.ready.shift();
+    }
+    if (warm) clearTimeout(warm.timer);
+    this.refill();
+    return warm?.channel;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const warm of this.ready.splice(0)) {
+      clearTimeout(warm.timer);
+      warm.channel.close();
+    }
+  }
+
+  private refill(): void {
+    while (!this.closed && this.ready.length + this.opening < this.size && Date.now() - this.lastDemand < this.idleAfterMs) {
+      this.opening++;
+      try {
+        this.client.forwardOut(LOOPBACK, 0, this.remote.host, this.remote.port, (error, channel) => {
+          this.opening--;
+          if (error) return; // the connection that needs a channel will open its own and report why
+          if (this.closed) {
+            channel.close();
+            return;
+          }
+          this.keep(channel);
+        });
+      } catch {
+        this.opening--;
+        return; // the SSH link is down; the tunnel reconnects and starts a new pool
+      }
+    }
+  }
+
+  private keep(channel: ssh2.ClientChannel): void {
+    const warm: Warm = {
+      channel,
+      timer: setTimeout(() => {
+        this.drop(warm);
+        channel.close();
+        this.refill();
+      }, this.maxAgeMs),
+    };
+    // A server that gives up on an idle connection closes it: never hand that one out.
+    channel.once('close', () => this.drop(warm));
+    channel.on('error', () => {});
+    this.ready.push(warm);
+  }
+
+  private drop(warm: Warm): void {
+    clearTimeout(warm.timer);
+    const index = this.ready.indexOf(warm);
+    if (index >= 0) this.ready.splice(index, 1);
+  }
+}

@@ -1,0 +1,67 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connectRoute, type SshConnection } from '../../electron/core/ssh-connect.js';
+import { WarmChannels } from '../../electron/core/warm-channels.js';
+import { EventLog } from '../support/events.js';
+import { makeKeyPair } from '../support/keys.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+
+// Channels opened ahead of need are real connections to the service on the server: the service
+// here counts them, so the test sees exactly what Plex would see.
+
+let dir: string;
+let sshd: Sshd;
+let connection: SshConnection;
+let service: net.Server;
+const seen = new EventLog<'open' | 'close'>();
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'reclaim-warm-'));
+  const key = await makeKeyPair(dir, { type: 'ed25519' });
+  sshd = await startSshd({ authorizedKeys: [key.publicLine] });
+  const knownHosts = path.join(dir, 'known_hosts');
+  await writeFile(knownHosts, `${sshd.knownHostsLine()}\n`);
+  service = net.createServer((socket) => {
+    seen.push('open');
+    socket.on('close', () => seen.push('close'));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', () => resolve()));
+  connection = await connectRoute(
+    [{ label: 'server', host: sshd.host, port: sshd.port, user: sshd.user.name, configIdentityFiles: [] }],
+    { auth: { identityFile: key.privatePath }, prompter: {}, hostKeys: { trustFiles: [knownHosts], recordFile: knownHosts, acceptNew: false } },
+  );
+});
+
+afterAll(async () => {
+  connection?.close();
+  service?.close();
+  await sshd?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const count = (kind: 'open' | 'close') => seen.events.filter((e) => e === kind).length;
+const nth = (kind: 'open' | 'close', n: number) => seen.waitFor(() => count(kind) >= n, `${n} ${kind} events`);
+
+it('opens a few channels while connections arrive, hands them out, and holds none once idle', async () => {
+  const port = (service.address() as net.AddressInfo).port;
+  const warm = new WarmChannels(connection.client, { host: '127.0.0.1', port }, { size: 2, maxAgeMs: 300, idleAfterMs: 100 });
+  try {
+    expect(warm.take()).toBeUndefined(); // nothing is opened before the first demand
+    await nth('open', 2);
+    const used = warm.take();
+    expect(used).toBeDefined();
+    await nth('open', 3); // refilled behind the one handed out
+    // No more demand: each warm channel ages out and is not replaced, so Plex sees them all close.
+    await nth('close', 2);
+    expect(count('open')).toBe(3);
+    used!.close();
+    await nth('close', 3);
+    expect(count('open')).toBe(3);
+  } finally {
+    warm.close();
+  }
+});
