@@ -64,3 +64,43 @@ export function networkErrorCode(error: unknown): string | undefined {
   }
   return (error as { code?: string } | undefined)?.code;
 }
+
+/** A Plex API call: the caller's X-Plex-* headers, JSON preferred, a token only in its header. */
+export function plexRequest(
+  url: string,
+  method: 'GET' | 'POST',
+  headers: Record<string, string>,
+  token: string | undefined,
+  dispatcher: Dispatcher,
+): Promise<HttpReply> {
+  return httpRequest(url, {
+    method,
+    headers: { ...headers, Accept: 'application/json', ...(token ? { 'X-Plex-Token': token } : {}) },
+    dispatcher,
+  });
+}
+
+/** A network failure in words a person understands. */
+export function describeNetworkError(code: string | undefined, error: unknown): string {
+  switch (code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'the name lookup failed';
+    case 'ECONNREFUSED':
+      return 'the connection was refused';
+    case 'ETIMEDOUT':
+      return 'no answer in time';
+    case 'ECONNRESET':
+      return 'the connection was cut';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `its certificate is not trusted (${code}): something may be intercepting secure connections, or this computer's clock is wrong`;
+    default:
+      return code ?? (error as Error).message;
+  }
+}

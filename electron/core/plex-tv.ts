@@ -1,6 +1,6 @@
 import type { Agent } from 'undici';
 import { ReclaimError } from './errors.js';
-import { createPool, httpRequest, networkErrorCode, type HttpReply } from './http-request.js';
+import { createPool, describeNetworkError, networkErrorCode, plexRequest, type HttpReply } from './http-request.js';
 import { PRODUCT } from './plex-headers.js';
 
 // plex.tv, as a third-party app uses it (plex-claim.md §2): PIN sign-in, token check, claim
@@ -108,11 +108,7 @@ export class PlexTvClient {
 
   private async send(method: 'GET' | 'POST', path: string, token?: string): Promise<HttpReply> {
     try {
-      return await httpRequest(this.baseUrl + path, {
-        method,
-        headers: { ...this.headers, Accept: 'application/json', ...(token ? { 'X-Plex-Token': token } : {}) },
-        dispatcher: this.pool,
-      });
+      return await plexRequest(this.baseUrl + path, method, this.headers, token, this.pool);
     } catch (error) {
       const code = networkErrorCode(error);
       throw new ReclaimError(
@@ -147,29 +143,5 @@ export class PlexTvClient {
       'plex.tv may be having trouble; try again in a few minutes (status.plex.tv shows outages).',
       { status: reply.status },
     );
-  }
-}
-
-export function describeNetworkError(code: string | undefined, error: unknown): string {
-  switch (code) {
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'the name lookup failed';
-    case 'ECONNREFUSED':
-      return 'the connection was refused';
-    case 'ETIMEDOUT':
-      return 'no answer in time';
-    case 'ECONNRESET':
-      return 'the connection was cut';
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'CERT_HAS_EXPIRED':
-    case 'CERT_NOT_YET_VALID':
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `its certificate is not trusted (${code}): something may be intercepting secure connections, or this computer's clock is wrong`;
-    default:
-      return code ?? (error as Error).message;
   }
 }

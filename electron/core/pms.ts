@@ -1,6 +1,6 @@
 import type { Agent } from 'undici';
 import { ReclaimError } from './errors.js';
-import { createPool, httpRequest, networkErrorCode, type HttpReply } from './http-request.js';
+import { createPool, networkErrorCode, plexRequest, type HttpReply } from './http-request.js';
 import { readFlag, readOptionalText, readRootElement, readText, UnreadableReplyError, type PlexFields } from './plex-reply.js';
 
 // Plex Media Server's local API, reached through the tunnel's 127.0.0.1 port, so the server sees
@@ -106,11 +106,7 @@ export class PmsClient {
   private async send(method: 'GET' | 'POST', path: string, token?: string, label = path): Promise<HttpReply> {
     let reply: HttpReply;
     try {
-      reply = await httpRequest(this.baseUrl + path, {
-        method,
-        headers: { ...this.headers, Accept: 'application/json', ...(token ? { 'X-Plex-Token': token } : {}) },
-        dispatcher: this.pool,
-      });
+      reply = await plexRequest(this.baseUrl + path, method, this.headers, token, this.pool);
     } catch (error) {
       const code = networkErrorCode(error);
       throw new ReclaimError(

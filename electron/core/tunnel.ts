@@ -39,15 +39,12 @@ export class Tunnel {
   private connection: SshConnection | undefined;
   private closing = false;
   private wakeReconnect: (() => void) | undefined;
-  private readonly remote: HostPort;
 
   private constructor(
     private readonly options: TunnelOptions,
     private readonly listener: ForwardListener,
     private readonly emit: (event: TunnelEvent) => void,
-  ) {
-    this.remote = options.remote ?? DEFAULT_REMOTE;
-  }
+  ) {}
 
   /** Resolves once the tunnel serves; rejects with a ReclaimError (and leaves no port open). */
   static async open(options: TunnelOptions, onEvent: (event: TunnelEvent) => void = () => {}): Promise<Tunnel> {

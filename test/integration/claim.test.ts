@@ -1,6 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { claimServer } from '../../electron/core/claim.js';
 import { isReclaimError } from '../../electron/core/errors.js';
@@ -9,52 +6,36 @@ import { PlexTvClient } from '../../electron/core/plex-tv.js';
 import { PmsClient } from '../../electron/core/pms.js';
 import { Tunnel } from '../../electron/core/tunnel.js';
 import { exitOf, runCli, type CliRun } from '../support/cli.js';
-import { makeKeyPair, type KeyPair } from '../support/keys.js';
-import { createNetHost, type NetHost } from '../support/netns.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
-import { startPlexTv, type PlexTv } from '../stand-ins/plex-tv.js';
-import { startPms, type Pms, type PmsOptions } from '../stand-ins/pms.js';
+import type { KeyPair } from '../support/keys.js';
+import type { NetHost } from '../support/netns.js';
+import type { Sshd } from '../support/sshd.js';
+import type { PlexTv } from '../stand-ins/plex-tv.js';
+import type { Pms, PmsOptions } from '../stand-ins/pms.js';
+import { startPlexServerScene, type PlexServerScene } from '../support/plex-server.js';
 
 // Claiming a server that is reachable only through the tunnel: the Plex Media Server stand-in
 // listens on the server namespace's own 127.0.0.1:32400 and redeems claim tokens against the
 // plex.tv stand-in, which the test reaches at the root side of the server's link.
 
+let scene: PlexServerScene;
 let home: string;
 let key: KeyPair;
 let server: NetHost;
 let sshd: Sshd;
 let plexTv: PlexTv;
-let pms: Pms | undefined;
 let knownHosts: string;
 let alice: { token: string };
-
 beforeAll(async () => {
-  home = await mkdtemp(path.join(os.tmpdir(), 'reclaim-claim-'));
-  key = await makeKeyPair(home, { type: 'ed25519' });
-  server = await createNetHost();
-  sshd = await startSshd({ host: server, authorizedKeys: [key.publicLine] });
-  plexTv = await startPlexTv({ host: server.peerAddress });
+  scene = await startPlexServerScene('claim');
+  ({ home, key, server, sshd, plexTv, knownHosts } = scene);
   alice = plexTv.addUser({ username: 'alice', email: 'alice@example.com' });
-  knownHosts = path.join(home, 'known_hosts');
-  await writeFile(knownHosts, `${sshd.knownHostsLine()}\n`);
 });
 
-afterEach(async () => {
-  await pms?.stop();
-  pms = undefined;
-  plexTv.setDown(false);
-});
-
-afterAll(async () => {
-  await sshd?.stop();
-  await plexTv?.stop();
-  await server?.destroy();
-  await rm(home, { recursive: true, force: true });
-});
+afterEach(async () => scene.reset());
+afterAll(async () => scene?.close());
 
 async function freshPms(options: Partial<PmsOptions> = {}): Promise<Pms> {
-  pms = await startPms({ host: server, plexTvUrl: plexTv.url, friendlyName: 'Attic NAS', ...options });
-  return pms;
+  return scene.freshPms({ friendlyName: 'Attic NAS', ...options });
 }
 
 function reclaim(command: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): CliRun {
@@ -105,8 +86,6 @@ describe('reclaim status', () => {
       const run = reclaim('status');
       expect((await exitOf(run)).code).toBe(1);
       expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'PMS_BAD_REPLY' });
-      await pms!.stop();
-      pms = undefined;
     }
   });
 

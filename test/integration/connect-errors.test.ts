@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isReclaimError, type ReclaimError } from '../../electron/core/errors.js';
 import { connectRoute, type ConnectSettings } from '../../electron/core/ssh-connect.js';
+import { reclaimErrorOf } from '../support/failure.js';
 import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
 import { occupyPort } from '../support/net.js';
 import { createNetHost, netnsSpawn, type NetHost } from '../support/netns.js';
@@ -28,15 +28,8 @@ function settings(extra: Partial<ConnectSettings> = {}): ConnectSettings {
   return { auth: {}, prompter: {}, hostKeys: { trustFiles: [file], recordFile: file, acceptNew: false }, ...extra };
 }
 
-async function failure(host: string, port: number, extra: Partial<ConnectSettings> = {}): Promise<ReclaimError> {
-  try {
-    const connection = await connectRoute([{ label: host, host, port, user: 'nobody', configIdentityFiles: [] }], settings(extra));
-    connection.close();
-  } catch (error) {
-    if (isReclaimError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the connection to fail');
+function failure(host: string, port: number, extra: Partial<ConnectSettings> = {}) {
+  return reclaimErrorOf(connectRoute([{ label: host, host, port, user: 'nobody', configIdentityFiles: [] }], settings(extra)));
 }
 
 it('refused: nothing accepts SSH on that port', async () => {

@@ -1,17 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exitOf, runCli, type CliRun } from '../support/cli.js';
-import { makeKeyPair, type KeyPair } from '../support/keys.js';
-import { createNetHost, type NetHost } from '../support/netns.js';
+import type { KeyPair } from '../support/keys.js';
+import type { NetHost } from '../support/netns.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
-import { startPlexTv, type PlexTv } from '../stand-ins/plex-tv.js';
-import { startPms, type Pms, type PmsOptions } from '../stand-ins/pms.js';
+import type { PlexTv } from '../stand-ins/plex-tv.js';
+import type { Pms, PmsOptions } from '../stand-ins/pms.js';
+import { startPlexServerScene, type PlexServerScene } from '../support/plex-server.js';
 
 // `reclaim diagnose` against each failure mode it can meet for real here: unclaimed, claimed,
 // forwarding forbidden, Plex not running, Docker-style non-local requests, plex.tv unreachable
@@ -19,40 +19,25 @@ import { startPms, type Pms, type PmsOptions } from '../stand-ins/pms.js';
 
 const execFileP = promisify(execFile);
 
+let scene: PlexServerScene;
 let home: string;
 let key: KeyPair;
 let server: NetHost;
 let sshd: Sshd;
 let plexTv: PlexTv;
-let pms: Pms | undefined;
 let knownHosts: string;
 
 beforeAll(async () => {
-  home = await mkdtemp(path.join(os.tmpdir(), 'reclaim-diagnose-'));
-  key = await makeKeyPair(home, { type: 'ed25519' });
-  server = await createNetHost();
-  sshd = await startSshd({ host: server, authorizedKeys: [key.publicLine] });
-  plexTv = await startPlexTv({ host: server.peerAddress });
-  knownHosts = path.join(home, 'known_hosts');
-  await writeFile(knownHosts, `${sshd.knownHostsLine()}\n`);
+  scene = await startPlexServerScene('diagnose');
+  ({ home, key, server, sshd, plexTv, knownHosts } = scene);
+
 });
 
-afterEach(async () => {
-  await pms?.stop();
-  pms = undefined;
-  plexTv.setDown(false);
-});
-
-afterAll(async () => {
-  await sshd?.stop();
-  await plexTv?.stop();
-  await server?.destroy();
-  await rm(home, { recursive: true, force: true });
-});
+afterEach(async () => scene.reset());
+afterAll(async () => scene?.close());
 
 async function freshPms(options: Partial<PmsOptions> = {}): Promise<Pms> {
-  pms = await startPms({ host: server, plexTvUrl: plexTv.url, ...options });
-  return pms;
+  return scene.freshPms({ ...options });
 }
 
 function diagnose(extra: string[] = [], plexTvUrl = plexTv.url, target = `${sshd.user.name}@${sshd.host}`): CliRun {

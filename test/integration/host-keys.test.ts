@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isReclaimError, type ReclaimError } from '../../electron/core/errors.js';
 import type { HostKeyStore } from '../../electron/core/host-key-policy.js';
 import type { HostKeyQuestion, Prompter } from '../../electron/core/prompter.js';
 import { connectRoute, type SshHop } from '../../electron/core/ssh-connect.js';
+import { reclaimErrorOf } from '../support/failure.js';
 import { makeKeyPair, type KeyPair } from '../support/keys.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 
@@ -46,15 +46,7 @@ async function connect(store: HostKeyStore, prompter: Prompter = {}): Promise<vo
   connection.close();
 }
 
-async function refusal(store: HostKeyStore, prompter: Prompter = {}): Promise<ReclaimError> {
-  try {
-    await connect(store, prompter);
-  } catch (error) {
-    if (isReclaimError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the connection to be refused');
-}
+const refusal = (store: HostKeyStore, prompter: Prompter = {}) => reclaimErrorOf(connect(store, prompter));
 
 function answering(yes: boolean) {
   const asked: HostKeyQuestion[] = [];

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientIdentifier } from '../../electron/core/client-identifier.js';
-import { isReclaimError, type ReclaimError } from '../../electron/core/errors.js';
 import { plexHeaders } from '../../electron/core/plex-headers.js';
 import { signInWithPlex } from '../../electron/core/plex-signin.js';
 import { PlexTvClient } from '../../electron/core/plex-tv.js';
+import { reclaimErrorOf } from '../support/failure.js';
 import { startPlexTv, type PlexTv } from '../stand-ins/plex-tv.js';
 
 // The plex.tv client against the stand-in: who Reclaim says it is, the token check's three
@@ -28,15 +28,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function failure(run: Promise<unknown>): Promise<ReclaimError> {
-  try {
-    await run;
-  } catch (error) {
-    if (isReclaimError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
+const failure = reclaimErrorOf;
 
 describe('the client identifier', () => {
   it('is made once, kept private, and reused', async () => {

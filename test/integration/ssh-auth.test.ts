@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isReclaimError, type ReclaimError } from '../../electron/core/errors.js';
 import type { KeyboardInteractiveQuestion, Prompter, SecretQuestion } from '../../electron/core/prompter.js';
 import { connectRoute, type ConnectSettings, type SshHop } from '../../electron/core/ssh-connect.js';
+import { reclaimErrorOf } from '../support/failure.js';
 import { makeKeyPair, type KeyPair } from '../support/keys.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 
@@ -59,15 +59,7 @@ async function logsIn(s: Sshd, connect: ConnectSettings): Promise<void> {
   await connection.closed;
 }
 
-async function failure(s: Sshd, connect: ConnectSettings): Promise<ReclaimError> {
-  try {
-    await logsIn(s, connect);
-  } catch (error) {
-    if (isReclaimError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the login to fail');
-}
+const failure = (s: Sshd, connect: ConnectSettings) => reclaimErrorOf(logsIn(s, connect));
 
 function recordingPrompter(answers: { secrets?: string[]; keyboard?: string[][] }) {
   const asked: Array<SecretQuestion | KeyboardInteractiveQuestion> = [];

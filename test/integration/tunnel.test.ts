@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isReclaimError, type ReclaimError } from '../../electron/core/errors.js';
 import type { ConnectSettings, SshHop } from '../../electron/core/ssh-connect.js';
 import { Tunnel, type TunnelEvent } from '../../electron/core/tunnel.js';
 import { EventLog } from '../support/events.js';
+import { reclaimErrorOf } from '../support/failure.js';
 import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
 import { makeKeyPair, type KeyPair } from '../support/keys.js';
 import { httpGet, occupyPort, portIsFree, tryConnect } from '../support/net.js';
@@ -51,15 +51,7 @@ function settings(): ConnectSettings {
   };
 }
 
-async function openError(open: Promise<unknown>): Promise<ReclaimError> {
-  try {
-    await open;
-  } catch (error) {
-    if (isReclaimError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected the tunnel to fail');
-}
+const openError = reclaimErrorOf;
 
 describe('the forward', () => {
   it('reaches the server-only service, and Plex sees the request come from its own 127.0.0.1', async () => {

@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { netnsSpawn, type NetHost } from '../support/netns.js';
+import { stopChild } from '../support/child.js';
 
 const SCRIPT = fileURLToPath(new URL('./pms-server.mjs', import.meta.url));
 const START_TIMEOUT_MS = 10_000;
@@ -121,15 +122,7 @@ export async function startPms(options: PmsOptions): Promise<Pms> {
       });
     },
     stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      });
+      stopped ??= stopChild(child);
       return stopped;
     },
   };

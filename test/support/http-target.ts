@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { netnsSpawn, type NetHost } from './netns.js';
+import { stopChild } from './child.js';
 
 const SCRIPT = fileURLToPath(new URL('./http-target-server.mjs', import.meta.url));
 
@@ -53,15 +54,7 @@ export async function startHttpTarget(options: { host?: NetHost; port?: number }
   return {
     port,
     stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      });
+      stopped ??= stopChild(child);
       return stopped;
     },
   };
