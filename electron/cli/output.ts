@@ -1,4 +1,4 @@
-import { isReclaimError, type ReclaimError } from '../core/errors.js';
+import { printable, type ReclaimError } from '../core/errors.js';
 
 // Two audiences: people read plain sentences on stderr; programs read one JSON object per line
 // on stdout (--json). Both get the same facts, and never a stack trace.
@@ -19,11 +19,11 @@ export function createOutput(json: boolean): Output {
       if (json) process.stdout.write(`${JSON.stringify(event)}\n`);
     },
     say(text, stream = 'stderr') {
-      if (!json) process[stream].write(`${text}\n`);
+      if (!json) process[stream].write(`${printable(text)}\n`);
     },
     error(error) {
       if (json) process.stdout.write(`${JSON.stringify({ event: 'error', ...error.toJSON() })}\n`);
-      else process.stderr.write(`Error: ${error.message}\nFix: ${error.fix}\n(code ${error.code})\n`);
+      else process.stderr.write(`Error: ${printable(error.message)}\nFix: ${printable(error.fix)}\n(code ${error.code})\n`);
     },
   };
 }
@@ -31,8 +31,4 @@ export function createOutput(json: boolean): Output {
 /** Exit status: 2 for input the person must correct, 1 for everything else that failed. */
 export function exitCodeFor(error: ReclaimError): number {
   return error.code === 'BAD_INPUT' ? 2 : 1;
-}
-
-export function asReclaimError(error: unknown): ReclaimError | undefined {
-  return isReclaimError(error) ? error : undefined;
 }

@@ -1,5 +1,6 @@
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
+import { printable } from '../core/errors.js';
 import type { Prompter } from '../core/prompter.js';
 
 // Questions asked on the terminal, worded like OpenSSH's so people who know ssh recognise them.
@@ -67,11 +68,12 @@ export function terminalPrompter(): Prompter {
       return ask(text, true);
     },
     async answerKeyboardInteractive(question) {
-      if (question.name) process.stderr.write(`${question.name}\n`);
-      if (question.instructions) process.stderr.write(`${question.instructions}\n`);
+      // Everything here was written by the server, so it is shown without control characters.
+      if (question.name) process.stderr.write(`${printable(question.name)}\n`);
+      if (question.instructions) process.stderr.write(`${printable(question.instructions)}\n`);
       const answers: string[] = [];
       for (const prompt of question.prompts) {
-        const answer = await ask(prompt.prompt, !prompt.echo);
+        const answer = await ask(printable(prompt.prompt), !prompt.echo);
         if (answer === undefined) return undefined;
         answers.push(answer);
       }

@@ -57,3 +57,12 @@ export function isReclaimError(value: unknown): value is ReclaimError {
 export function badInput(message: string, fix: string, details?: ErrorDetails): ReclaimError {
   return new ReclaimError('BAD_INPUT', message, fix, details);
 }
+
+/**
+ * Text a server sent (a disconnect reason, a login prompt, an error page) made safe to show: a
+ * server that has not yet proved who it is could otherwise send terminal escape sequences that
+ * clear the screen or fake a prompt.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}

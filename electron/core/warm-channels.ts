@@ -49,9 +49,10 @@ export class WarmChannels {
   take(): ssh2.ClientChannel | undefined {
     this.lastDemand = Date.now();
     let warm = this.ready.shift();
-    // Skip any the server has already ended; their 'close' may not have arrived yet.
-    while (warm && (warm.channel.destroyed || warm.channel.readableEnded)) {
+    // Skip any the server has already ended (Plex restarted, or dropped the idle connection).
+    while (warm && !stillOpen(warm.channel)) {
       clearTimeout(warm.timer);
+      warm.channel.close();
       warm = this.ready.shift();
     }
     if (warm) clearTimeout(warm.timer);
@@ -107,4 +108,13 @@ export class WarmChannels {
     const index = this.ready.indexOf(warm);
     if (index >= 0) this.ready.splice(index, 1);
   }
+}
+
+/**
+ * Whether the server may still send on this channel. Nobody reads a warm channel, so its 'end'
+ * and 'close' events wait until someone does; ssh2 records the server's EOF or close at once in
+ * `incoming.state`, which its typings leave as unknown.
+ */
+function stillOpen(channel: ssh2.ClientChannel): boolean {
+  return !channel.destroyed && (channel.incoming as { state?: string } | undefined)?.state === 'open';
 }

@@ -17,6 +17,8 @@ let sshd: Sshd;
 let connection: SshConnection;
 let service: net.Server;
 const seen = new EventLog<'open' | 'close'>();
+/** Connections the service closes as soon as they open, as a restarting Plex would. */
+let hangUpAtOnce = false;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'reclaim-warm-'));
@@ -28,6 +30,7 @@ beforeAll(async () => {
     seen.push('open');
     socket.on('close', () => seen.push('close'));
     socket.on('error', () => {});
+    if (hangUpAtOnce) socket.destroy();
   });
   await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', () => resolve()));
   connection = await connectRoute(
@@ -62,6 +65,30 @@ it('opens a few channels while connections arrive, hands them out, and holds non
     await nth('close', 3);
     expect(count('open')).toBe(3);
   } finally {
+    warm.close();
+  }
+});
+
+it('never hands out a channel the server has already closed', async () => {
+  const port = (service.address() as net.AddressInfo).port;
+  const before = count('close');
+  hangUpAtOnce = true;
+  const warm = new WarmChannels(connection.client, { host: '127.0.0.1', port }, { size: 2, maxAgeMs: 60_000, idleAfterMs: 60_000 });
+  try {
+    warm.take();
+    await nth('close', before + 2);
+    // SSH messages arrive in order: once a later channel open is answered, the server's EOF for
+    // the warm channels has been processed too.
+    await new Promise<void>((resolve, reject) => connection.client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (error, channel) => {
+      if (error) return reject(error);
+      channel.on('error', () => {});
+      channel.close();
+      resolve();
+    }));
+    hangUpAtOnce = false;
+    expect(warm.take()).toBeUndefined();
+  } finally {
+    hangUpAtOnce = false;
     warm.close();
   }
 });
