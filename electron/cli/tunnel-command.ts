@@ -62,6 +62,10 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
         output.event({ ...event });
         output.say(`${event.message} Reconnecting in ${Math.round(event.delayMs / 100) / 10} s (attempt ${event.attempt})...`);
         break;
+      case 'blocked':
+        output.event({ ...event });
+        output.say(`Blocked a request to the tunnel because ${event.reason}.`);
+        break;
       case 'error':
         output.error(event.error);
         exitCode = exitCodeFor(event.error);

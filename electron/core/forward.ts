@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
 import { ReclaimError } from './errors.js';
 import { LOOPBACK } from './loopback.js';
+import { headEnd, looksLikeHttp, MAX_HEAD_BYTES, refusal, screenRequest } from './request-screen.js';
 import type { HostPort } from './target.js';
 import { WarmChannels } from './warm-channels.js';
 
@@ -13,6 +14,7 @@ import { WarmChannels } from './warm-channels.js';
 
 const MAX_WAITING = 256;
 const LOCAL_BUFFER_BYTES = 1024 * 1024;
+const SILENT_CLIENT_MS = 500;
 const MAX_WAIT_MS = 60_000;
 
 export class ForwardListener {
@@ -74,9 +76,22 @@ export class ForwardListener {
     socket.once('close', () => this.live.delete(socket));
     // A browser resetting a connection is routine; without a listener it would crash the process.
     socket.on('error', () => socket.destroy());
-    if (this.client) this.carry(socket, this.client);
-    else this.wait(socket);
+    void readHead(socket).then((head) => {
+      if (socket.destroyed) return;
+      const verdict = screenRequest(head.toString('latin1'), this.port);
+      if (!verdict.allowed) {
+        this.onBlocked?.(verdict.reason);
+        socket.end(refusal(verdict.reason));
+        return;
+      }
+      if (head.length) socket.unshift(head);
+      if (this.client) this.carry(socket, this.client);
+      else this.wait(socket);
+    });
   }
+
+  /** Called with the reason whenever a request is refused by the screening (see request-screen.ts). */
+  onBlocked: ((reason: string) => void) | undefined;
 
   private wait(socket: net.Socket): void {
     if (this.waiting.size >= MAX_WAITING) {
@@ -153,8 +168,37 @@ function relay(from: Readable, to: Writable, corkable?: net.Socket): void {
       to.once('drain', () => from.resume());
     }
   });
-  from.once('end', () => to.end());
+  if (from.readableEnded) to.end();
+  else from.once('end', () => to.end());
   from.resume();
+}
+
+/**
+ * The first bytes of a connection, up to the end of the HTTP header block. Protocols where the
+ * server speaks first send nothing, so a silent client is passed on after a short wait.
+ */
+function readHead(socket: net.Socket): Promise<Buffer> {
+  return new Promise((resolve) => {
+    let head: Buffer = Buffer.alloc(0);
+    const done = () => {
+      clearTimeout(silence);
+      socket.off('data', onData);
+      socket.off('end', done);
+      socket.off('close', done);
+      socket.pause();
+      resolve(head);
+    };
+    const onData = (chunk: Buffer) => {
+      head = head.length ? Buffer.concat([head, chunk]) : chunk;
+      const text = head.toString('latin1');
+      if (!looksLikeHttp(text) || headEnd(text) >= 0 || head.length >= MAX_HEAD_BYTES) done();
+    };
+    const silence = setTimeout(done, SILENT_CLIENT_MS);
+    socket.on('data', onData);
+    socket.once('end', done);
+    socket.once('close', done);
+    socket.resume(); // accepted sockets start paused (pauseOnConnect)
+  });
 }
 
 function listenError(error: NodeJS.ErrnoException, port: number): ReclaimError {

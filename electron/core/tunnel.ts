@@ -29,6 +29,7 @@ export interface TunnelOptions {
 export type TunnelEvent =
   | { event: 'ready'; localPort: number; localUrl: string; webUrl: string; hostKey: VerifiedHostKey; reconnected: boolean }
   | { event: 'reconnecting'; attempt: number; delayMs: number; code: ErrorCode; message: string }
+  | { event: 'blocked'; reason: string }
   | { event: 'error'; error: ReclaimError }
   | { event: 'closed' };
 
@@ -54,6 +55,7 @@ export class Tunnel {
     // by itself; they live only in this object's memory.
     const connect = { ...options.connect, prompter: rememberSecrets(options.connect.prompter) };
     const tunnel = new Tunnel({ ...options, connect }, listener, onEvent);
+    listener.onBlocked = (reason) => onEvent({ event: 'blocked', reason });
     try {
       const connection = await connectRoute(options.route, connect);
       await probeForward(connection.client, tunnel.serverLabel, remote).catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +39,22 @@ afterAll(async () => {
   await server?.destroy();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Sends raw bytes (so the test controls every header) and returns everything that comes back. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(text));
+    let reply = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      reply += chunk;
+      if (/\r\n\r\n/.test(reply) && /Connection: close|Content-Length: \d+/i.test(reply) && reply.length > 40) socket.end();
+    });
+    socket.on('close', () => resolve(reply));
+    socket.on('error', reject);
+    socket.setTimeout(20_000, () => socket.destroy(new Error('no reply')));
+  });
+}
 
 function routeTo(s: Sshd): SshHop[] {
   return [{ label: 'plex-server', host: s.host, port: s.port, user: s.user.name, configIdentityFiles: [] }];
@@ -142,6 +159,27 @@ describe('the forward', () => {
       expect(error.code).toBe('FORWARD_PROHIBITED');
     } finally {
       await restricted.stop();
+    }
+  });
+});
+
+describe('requests from other web pages', () => {
+  it('are refused before they reach the server, and reported', async () => {
+    const events = new EventLog<TunnelEvent>();
+    const tunnel = await Tunnel.open({ route: routeTo(sshd), connect: settings(), localPort: 0 }, events.push);
+    try {
+      const port = tunnel.localPort;
+      const crossSite = await rawRequest(port, `POST /hello HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: https://evil.example\r\nContent-Length: 0\r\n\r\n`);
+      expect(crossSite).toMatch(/^HTTP\/1\.1 403 Forbidden/);
+      expect(crossSite).toContain('https://evil.example');
+      const rebound = await rawRequest(port, 'GET /peer HTTP/1.1\r\nHost: rebind.evil.example:8888\r\n\r\n');
+      expect(rebound).toMatch(/^HTTP\/1\.1 403 Forbidden/);
+      expect(rebound).not.toContain('remoteAddress');
+      const ours = await rawRequest(port, `GET /hello HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+      expect(ours).toMatch(/^HTTP\/1\.1 200/);
+      expect(events.events.filter((e) => e.event === 'blocked')).toHaveLength(2);
+    } finally {
+      await tunnel.close();
     }
   });
 });
