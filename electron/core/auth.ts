@@ -94,16 +94,18 @@ export function createAuthHandler(options: {
     });
   }
   for (const file of keyFiles) add('publickey', () => keyAuth({ file, explicit: false }));
-  if (prompter.answerKeyboardInteractive || settings.password !== undefined) {
+  if (prompter.answerKeyboardInteractive || prompter.askSecret || settings.password !== undefined) {
     add('keyboard-interactive', async () => {
       log.tried.push('keyboard-interactive');
       return { type: 'keyboard-interactive', username: user, prompt: keyboardInteractive };
     });
   }
   const passwordTries = settings.password !== undefined ? 1 : prompter.askSecret ? MAX_SECRET_ATTEMPTS : 0;
-  for (let attempt = 1; attempt <= passwordTries; attempt++) add('password', () => passwordAuth(attempt));
+  for (let step = 1; step <= passwordTries; step++) add('password', () => passwordAuth());
 
   let usedPasswordForKeyboard = false;
+  /** Password questions so far, by either method: the second one says the first was wrong. */
+  let passwordAsks = 0;
 
   async function keyAuth(key: KeyCandidate): Promise<AnyAuthMethod | false | null> {
     let data: Buffer;
@@ -141,11 +143,12 @@ export function createAuthHandler(options: {
     return null;
   }
 
-  async function passwordAuth(attempt: number): Promise<AnyAuthMethod | false> {
+  async function passwordAuth(): Promise<AnyAuthMethod | false> {
     if (settings.password !== undefined) {
       log.tried.push('password');
       return { type: 'password', username: user, password: settings.password };
     }
+    const attempt = ++passwordAsks;
     const password = await askPerson(() => prompter.askSecret!({ kind: 'password', subject: `${user}@${hostLabel}`, attempt }));
     if (password === undefined) {
       log.cancelled = true;
@@ -169,9 +172,22 @@ export function createAuthHandler(options: {
     // PAM usually asks for the account password this way; a password the person already gave
     // answers that first prompt so they are not asked twice for the same thing.
     const single = prompts.length === 1 ? prompts[0] : undefined;
-    if (settings.password !== undefined && !usedPasswordForKeyboard && single && !single.echo && /password/i.test(single.prompt)) {
+    const asksPassword = single !== undefined && !single.echo && /password/i.test(single.prompt);
+    if (asksPassword && settings.password !== undefined && !usedPasswordForKeyboard) {
       usedPasswordForKeyboard = true;
       finish([settings.password]);
+      return;
+    }
+    // Asked as a password (not as a free-form question) so that it is remembered like one and
+    // the tunnel can sign in again by itself after the link drops.
+    if (asksPassword && settings.password === undefined && prompter.askSecret) {
+      const attempt = ++passwordAsks;
+      askPerson(() => prompter.askSecret!({ kind: 'password', subject: `${user}@${hostLabel}`, attempt }))
+        .then((answer) => {
+          if (answer === undefined) log.cancelled = true;
+          finish([answer ?? '']);
+        })
+        .catch(() => finish(['']));
       return;
     }
     if (!prompter.answerKeyboardInteractive) {

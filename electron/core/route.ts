@@ -49,6 +49,12 @@ async function resolveHop(
     user: address.user ?? hostConfig.user ?? config.localUser ?? os.userInfo().username,
     configIdentityFiles: hostConfig.identityFiles,
   };
+  if (hostConfig.proxyCommand && jumpOverride === undefined) {
+    throw badInput(
+      `~/.ssh/config reaches ${label} with ProxyCommand, which Reclaim never runs (it would execute a program from the config).`,
+      'Use ProxyJump in the config, or give the jump host with -J, for example -J user@bastion.example.com.',
+    );
+  }
   const jumpSpec = jumpOverride ?? hostConfig.proxyJump;
   if (!jumpSpec) return [hop];
   const before: SshHop[] = [];

@@ -236,6 +236,8 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
       const hostKeyFailure = hostKeyCheck.failure();
       if (hostKeyFailure) return fail(hostKeyFailure);
       if (error.level === 'client-authentication') return fail(authFailure(hop, authLog));
+      // sshd's MaxAuthTries cuts the login off with a disconnect after too many keys were offered.
+      if (/too many authentication failures/i.test(error.message)) return fail(authFailure(hop, authLog, true));
       if (error.level === 'client-socket' || error.level === 'client-timeout') {
         return fail(new ReclaimError(
           'CONNECT_FAILED',
@@ -278,13 +280,30 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
   });
 }
 
-function authFailure(hop: SshHop, log: AuthAttemptLog): ReclaimError {
+function authFailure(hop: SshHop, log: AuthAttemptLog, tooManyTries = false): ReclaimError {
   if (isReclaimError(log.inputError)) return log.inputError;
   const account = `${hop.user}@${formatHostPort(hop.host, hop.port)}`;
   const accepts = log.serverAccepts.length ? log.serverAccepts.join(', ') : 'unknown';
   const facts = { user: hop.user, host: hop.host, port: hop.port, tried: log.tried, serverAccepts: log.serverAccepts, skipped: log.skipped };
   if (log.cancelled) {
     return new ReclaimError('AUTH_FAILED', `Sign-in to ${account} was cancelled.`, 'Connect again when you have the password or passphrase at hand.', facts);
+  }
+  if (tooManyTries) {
+    return new ReclaimError(
+      'AUTH_FAILED',
+      `The server stopped the sign-in to ${account} after too many attempts (tried: ${log.tried.join(', ') || 'several keys'}).`,
+      'The server allows only a few keys per login (MaxAuthTries). Choose the right key with -i FILE, or remove unneeded keys from your SSH agent.',
+      facts,
+    );
+  }
+  const asksSecret = log.serverAccepts.includes('password') || log.serverAccepts.includes('keyboard-interactive');
+  if (log.tried.length === 0 && asksSecret) {
+    return new ReclaimError(
+      'AUTH_FAILED',
+      `${account} wants a password, and Reclaim had no way to ask for one (no terminal, or --json).${log.skipped.length ? ` Skipped: ${log.skipped.join('; ')}.` : ''}`,
+      'Run it in a terminal to be asked, pass the password with --password-env NAME, or sign in with a key (-i FILE).',
+      facts,
+    );
   }
   const tried = log.tried.length ? log.tried.join(', ') : 'nothing it accepts';
   const skipped = log.skipped.length ? ` Skipped: ${log.skipped.join('; ')}.` : '';

@@ -107,6 +107,20 @@ describe('key files', () => {
     expect(error.message).toMatch(/cancelled/);
   });
 
+  it('a server that stops after too many keys (MaxAuthTries) says to pick the key with -i', async () => {
+    const strict = await startSshd({ authorizedKeys: [keys.ed25519!.publicLine], config: ['MaxAuthTries 2'] });
+    try {
+      await writeFile(knownHosts, [sshd, kbdOnly, keyAndKbd, strict].map((s) => s.knownHostsLine()).join('\n') + '\n');
+      const strangers = await Promise.all(['a', 'b', 'c'].map((n) => makeKeyPair(dir, { type: 'ed25519', name: `stranger_${n}` })));
+      const route = [{ label: 'server', host: strict.host, port: strict.port, user: strict.user.name, configIdentityFiles: strangers.slice(1).map((k) => k.privatePath) }];
+      const error = await reclaimErrorOf(connectRoute(route, settings({ identityFile: strangers[0]!.privatePath })));
+      expect(error.code).toBe('AUTH_FAILED');
+      expect(error.fix).toMatch(/MaxAuthTries/);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('a key the server does not know is AUTH_FAILED saying what was tried and what the server accepts', async () => {
     const stranger = await makeKeyPair(dir, { type: 'ed25519', name: 'stranger' });
     const error = await failure(sshd, settings({ identityFile: stranger.privatePath }));
@@ -160,15 +174,22 @@ describe('passwords and keyboard-interactive', () => {
     ]);
   });
 
-  it('passes keyboard-interactive prompts (2FA style) to the person and their answers back', async () => {
+  it('asks a PAM "Password:" prompt as a password, so the tunnel can remember it for reconnects', async () => {
+    const { prompter, asked } = recordingPrompter({ secrets: [kbdOnly.user.password] });
+    await logsIn(kbdOnly, settings({}, prompter));
+    expect(asked).toEqual([{ kind: 'password', subject: `${kbdOnly.user.name}@${kbdOnly.host}:${kbdOnly.port}`, attempt: 1 }]);
+  });
+
+  it('passes other keyboard-interactive prompts (2FA style) to the person and their answers back', async () => {
     const { prompter, asked } = recordingPrompter({ keyboard: [[kbdOnly.user.password]] });
+    prompter.askSecret = undefined;
     await logsIn(kbdOnly, settings({}, prompter));
     expect(asked).toHaveLength(1);
     expect(asked[0]).toMatchObject({ user: kbdOnly.user.name, prompts: [{ prompt: expect.stringMatching(/Password/), echo: false }] });
   });
 
   it('chains a key and a keyboard-interactive step when the server demands both', async () => {
-    const { prompter, asked } = recordingPrompter({ keyboard: [[keyAndKbd.user.password]] });
+    const { prompter, asked } = recordingPrompter({ secrets: [keyAndKbd.user.password] });
     await logsIn(keyAndKbd, settings({ identityFile: keys.ed25519!.privatePath }, prompter));
     expect(asked).toHaveLength(1);
   });
@@ -188,9 +209,10 @@ describe('passwords and keyboard-interactive', () => {
     expect(error.fix).toMatch(/password/i);
   });
 
-  it('with nothing to offer and nobody to ask, fails at once instead of waiting', async () => {
+  it('with nothing to offer and nobody to ask, fails at once and says how to give a password', async () => {
     const error = await failure(kbdOnly, settings({}));
     expect(error.code).toBe('AUTH_FAILED');
-    expect(error.message).toMatch(/accepts: keyboard-interactive/);
+    expect(error.message).toMatch(/no way to ask/);
+    expect(error.fix).toMatch(/--password-env/);
   });
 });
