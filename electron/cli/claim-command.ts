@@ -37,7 +37,13 @@ export async function runClaim(args: string[], output: Output): Promise<number> 
   const pastedToken = tokenOption === undefined ? undefined : validateClaimToken(tokenOption === '-' ? await readStdinLine() : tokenOption);
   const plexTv = new PlexTvClient(plexTvUrl(), shot.headers);
   const cancel = new AbortController();
-  const onSignal = () => cancel.abort();
+  let signingIn = false;
+  // While waiting for the person to approve the sign-in, Ctrl+C cancels it with a message; at any
+  // other moment nothing is half-done that the OS will not clean up, so it stops at once.
+  const onSignal = () => {
+    if (signingIn) cancel.abort();
+    else process.exit(130);
+  };
   process.once('SIGINT', onSignal);
   try {
     const result = await withPms(shot, async (pms) => {
@@ -48,6 +54,7 @@ export async function runClaim(args: string[], output: Output): Promise<number> 
       if (pastedToken) {
         source = { kind: 'token', claimToken: pastedToken };
       } else {
+        signingIn = true;
         const signedIn = await signInWithPlex(plexTv, {
           signal: cancel.signal,
           onUrl: (url) => {
@@ -56,6 +63,7 @@ export async function runClaim(args: string[], output: Output): Promise<number> 
             output.say(`${opened ? 'Opened your browser to sign in to Plex. If it did not open, go to' : 'Sign in to Plex and approve Reclaim at'}:\n  ${url}\nWaiting for your approval (Ctrl+C to cancel)...`);
           },
         });
+        signingIn = false;
         output.say(`Signed in to Plex${signedIn.username ? ` as ${signedIn.username}` : ''}.`);
         source = { kind: 'account', userToken: signedIn.token, plexTv };
       }

@@ -63,6 +63,18 @@ function unexpected(error: unknown): ReclaimError {
   );
 }
 
+// Last resort: whatever slipped past the handlers above is still said in words, never as a stack.
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`Error: Reclaim stopped unexpectedly: ${error.message}\nFix: Try again; if it happens again, report it (without passwords).\n(code UNEXPECTED)\n`);
+  process.exit(1);
+});
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`Error: Reclaim stopped unexpectedly: ${(reason as Error)?.message ?? String(reason)}\nFix: Try again; if it happens again, report it (without passwords).\n(code UNEXPECTED)\n`);
+  process.exit(1);
+});
+// A reader that goes away (reclaim ... | head) is not an error worth a message.
+process.stdout.on('error', () => process.exit(process.exitCode ?? 0));
+
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

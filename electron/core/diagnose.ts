@@ -127,7 +127,7 @@ async function checkThroughTunnel(
         id: 'pms-claimed',
         ok: true,
         detail: 'The server is claimed. If you still see "Not authorized", it belongs to another Plex account, or its sign-in went stale.',
-        fix: 'Sign in to Plex Web (through the tunnel) with the account that should own it. If it belongs to an old account, clear the PlexOnline* values in its Preferences and claim it again (see README: Troubleshooting).',
+        fix: 'Sign in to Plex Web (through the tunnel) with the account that should own it. If it belongs to an old account, stop Plex, remove the PlexOnline* values from its Preferences and claim it again (README, "Troubleshooting", lists where each platform keeps them).',
       });
       return;
     }
@@ -143,10 +143,13 @@ async function checkThroughTunnel(
     } else {
       report({ id: 'pms-local', ok: true, detail: 'Plex treats requests through the tunnel as coming from the server itself.' });
     }
+    const states = signIn !== 'needs-token' && !(signIn instanceof ReclaimError)
+      ? ` (Plex reports sign-in state "${signIn.signInState ?? 'unknown'}", mapping state "${signIn.mappingState ?? 'unknown'}")`
+      : '';
     report({
       id: 'pms-claimed',
       ok: false,
-      detail: 'The server is not claimed: it belongs to no Plex account, which is why Plex apps say "Not authorized".',
+      detail: `The server is not claimed: it belongs to no Plex account, which is why Plex apps say "Not authorized"${states}.`,
       fix: 'Claim it: reclaim claim <server> (sign in with Plex), or reclaim claim <server> --token claim-… with a token from https://www.plex.tv/claim.',
     });
   } finally {
@@ -234,7 +237,9 @@ function httpsCheck(host: string, tool: string, exit: number | undefined, said: 
   }
   if (dnsFailed) return { id: 'server-https', ok: false, detail: `The server cannot reach ${host}: the name lookup fails.`, fix: 'Fix the server\'s DNS first (see above).' };
   const certificate = tool === 'curl' ? [35, 51, 58, 60, 77, 83, 90, 91].includes(exit) : exit === 5;
-  if (exit === 0 || (tool === 'wget' && exit === 8)) {
+  // wget treats plex.tv's 401 for a token-less request as an error (GNU wget exit 8, BusyBox
+  // exit 1 with "server returned error"), but an HTTP answer means the server got through.
+  if (exit === 0 || (tool === 'wget' && (exit === 8 || /server returned error|HTTP\/1\.[01] \d{3}/i.test(said)))) {
     return { id: 'server-https', ok: true, detail: `The server reaches ${host} over HTTPS.` };
   }
   if (certificate) {

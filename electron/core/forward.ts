@@ -36,6 +36,9 @@ export class ForwardListener {
     });
     const listener = new ForwardListener(server, remote);
     server.on('connection', (socket) => listener.accept(socket));
+    // Once listening, an error is a failed accept (e.g. out of file descriptors): that one
+    // connection is lost, the listener keeps serving.
+    server.on('error', () => {});
     return listener;
   }
 

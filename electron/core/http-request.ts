@@ -72,11 +72,13 @@ export function plexRequest(
   headers: Record<string, string>,
   token: string | undefined,
   dispatcher: Dispatcher,
+  timeoutMs?: number,
 ): Promise<HttpReply> {
   return httpRequest(url, {
     method,
     headers: { ...headers, Accept: 'application/json', ...(token ? { 'X-Plex-Token': token } : {}) },
     dispatcher,
+    timeoutMs,
   });
 }
 

@@ -36,8 +36,11 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 function decodeEntities(value: string): string {
   return value.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, entity: string) => {
-    if (entity.startsWith('#x') || entity.startsWith('#X')) return String.fromCodePoint(parseInt(entity.slice(2), 16));
-    if (entity.startsWith('#')) return String.fromCodePoint(parseInt(entity.slice(1), 10));
+    if (entity.startsWith('#')) {
+      const code = entity[1] === 'x' || entity[1] === 'X' ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
+      if (!(code >= 0 && code <= 0x10ffff)) throw new UnreadableReplyError(`the reply has an impossible character reference ${whole}`);
+      return String.fromCodePoint(code);
+    }
     return ENTITIES[entity.toLowerCase()] ?? whole;
   });
 }
@@ -50,6 +53,8 @@ function readXml(text: string, rootNames: string[]): PlexFields {
   if (!rootNames.includes(name!)) throw new UnreadableReplyError(`the reply is <${name}>, not ${rootNames.map((n) => `<${n}>`).join(' or ')}`);
   const fields: PlexFields = {};
   for (const match of attributeText.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+    // Two values for one name (claimed="0" claimed="1") could be read either way: refuse both.
+    if (match[1]! in fields) throw new UnreadableReplyError(`the reply gives "${match[1]}" twice`);
     fields[match[1]!] = decodeEntities(match[2] ?? match[3] ?? '');
   }
   return fields;

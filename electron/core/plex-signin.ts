@@ -21,7 +21,7 @@ export interface SignedIn {
 
 const POLL_INTERVAL_MS = 1000;
 const MAX_WAIT_MS = 16 * 60_000;
-/** Passing network blips while waiting are tolerated; this many in a row are not. */
+/** Passing network blips and plex.tv hiccups while waiting are tolerated; this many in a row are not. */
 const MAX_FAILED_POLLS = 5;
 
 export async function signInWithPlex(plexTv: PlexTvClient, options: SignInOptions): Promise<SignedIn> {
@@ -37,7 +37,8 @@ export async function signInWithPlex(plexTv: PlexTvClient, options: SignInOption
       result = await plexTv.checkPin(pin);
       failedPolls = 0;
     } catch (error) {
-      if (!isReclaimError(error) || error.code !== 'PLEX_TV_UNREACHABLE' || ++failedPolls >= MAX_FAILED_POLLS) throw error;
+      const passing = isReclaimError(error) && (error.code === 'PLEX_TV_UNREACHABLE' || error.code === 'PLEX_TV_ERROR');
+      if (!passing || ++failedPolls >= MAX_FAILED_POLLS) throw error;
       continue;
     }
     if (result === 'expired') break;

@@ -1,6 +1,6 @@
 import type { Agent } from 'undici';
 import { ReclaimError } from './errors.js';
-import { createPool, networkErrorCode, plexRequest, type HttpReply } from './http-request.js';
+import { BodyTooLargeError, createPool, describeNetworkError, networkErrorCode, plexRequest, type HttpReply } from './http-request.js';
 import { readFlag, readOptionalText, readRootElement, readText, UnreadableReplyError, type PlexFields } from './plex-reply.js';
 
 // Plex Media Server's local API, reached through the tunnel's 127.0.0.1 port, so the server sees
@@ -26,6 +26,7 @@ export interface PmsSignIn {
 
 const MACHINE_ID = /^[A-Za-z0-9-]{8,64}$/;
 const STARTING_UP = /starting up|startup maintenance|retry later/i;
+const CLAIM_TIMEOUT_MS = 60_000;
 
 export class PmsClient {
   private readonly pool: Agent = createPool();
@@ -58,7 +59,8 @@ export class PmsClient {
   /** POST /myplex/claim: PMS redeems the token with plex.tv and becomes owned by its account. */
   async claim(claimToken: string, userToken?: string): Promise<{ username?: string }> {
     const path = `/myplex/claim?token=${encodeURIComponent(claimToken)}`;
-    const reply = await this.send('POST', path, userToken, '/myplex/claim');
+    // PMS redeems the token with plex.tv before it answers, so this can take much longer than a read.
+    const reply = await this.send('POST', path, userToken, '/myplex/claim', CLAIM_TIMEOUT_MS);
     if (reply.status === 200 || reply.status === 201 || reply.status === 204) {
       if (!reply.body.trim()) return {};
       try {
@@ -103,15 +105,24 @@ export class PmsClient {
     }
   }
 
-  private async send(method: 'GET' | 'POST', path: string, token?: string, label = path): Promise<HttpReply> {
+  private async send(method: 'GET' | 'POST', path: string, token?: string, label = path, timeoutMs?: number): Promise<HttpReply> {
     let reply: HttpReply;
     try {
-      reply = await plexRequest(this.baseUrl + path, method, this.headers, token, this.pool);
+      reply = await plexRequest(this.baseUrl + path, method, this.headers, token, this.pool, timeoutMs);
     } catch (error) {
+      if (error instanceof BodyTooLargeError) throw badReply(label, 'the reply is far larger than any Plex reply');
       const code = networkErrorCode(error);
+      if (code === 'ETIMEDOUT' && label === '/myplex/claim') {
+        throw new ReclaimError(
+          'SERVER_CANNOT_REACH_PLEX_TV',
+          'Plex Media Server did not finish the claim within a minute: it is probably waiting for plex.tv.',
+          'Check with "reclaim status" whether the claim went through after all; if not, run "reclaim diagnose" to see whether the server reaches plex.tv.',
+          { path: label },
+        );
+      }
       throw new ReclaimError(
         'PMS_UNREACHABLE',
-        `Reclaim could not get an answer from Plex Media Server through the tunnel (${label}: ${code ?? (error as Error).message}).`,
+        `Reclaim could not get an answer from Plex Media Server through the tunnel (${label}: ${describeNetworkError(code, error)}).`,
         'Check that Plex Media Server is running on the server and that the tunnel is connected, then try again.',
         { path: label, errno: code },
       );

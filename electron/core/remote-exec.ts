@@ -31,6 +31,10 @@ export function runRemote(client: ssh2.Client, command: string, timeoutMs = 30_0
       channel.stderr.on('data', (chunk: Buffer) => {
         if (stderr.length < MAX_OUTPUT) stderr += chunk.toString('utf8');
       });
+      channel.on('error', (channelError: Error) => {
+        clearTimeout(timer);
+        reject(channelError);
+      });
       let exitCode: number | null = null;
       channel.on('exit', (code: number | null) => {
         exitCode = code;

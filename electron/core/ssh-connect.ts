@@ -31,6 +31,8 @@ export interface ConnectSettings {
   connectTimeoutMs?: number;
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /** Aborting stops the attempt at once, wherever it is (closing a tunnel while it reconnects). */
+  signal?: AbortSignal;
 }
 
 export interface SshConnection {
@@ -57,7 +59,7 @@ export async function connectRoute(hops: SshHop[], settings: ConnectSettings): P
     let sock: Duplex | undefined;
     for (const [index, hop] of hops.entries()) {
       if (index > 0) sock = await openJumpChannel(clients[index - 1]!, hops[index - 1]!, hop);
-      const login = await loginHop(hop, settings, sock ?? (await connectTcp(hop, settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)));
+      const login = await loginHop(hop, settings, sock ?? (await connectTcp(hop, settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, settings.signal)));
       clients.push(login.client);
       hostKey = login.hostKey;
     }
@@ -71,10 +73,21 @@ export async function connectRoute(hops: SshHop[], settings: ConnectSettings): P
   }
 }
 
-function connectTcp(hop: SshHop, timeoutMs: number): Promise<net.Socket> {
+function cancelled(): ReclaimError {
+  return new ReclaimError('CONNECT_FAILED', 'The connection attempt was cancelled.', 'Connect again when you are ready.', { cause: 'cancelled' });
+}
+
+function connectTcp(hop: SshHop, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
   const where = formatHostPort(hop.host, hop.port);
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(cancelled());
     const socket = net.connect({ host: hop.host, port: hop.port });
+    const onAbort = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(cancelled());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new ReclaimError(
@@ -86,6 +99,7 @@ function connectTcp(hop: SshHop, timeoutMs: number): Promise<net.Socket> {
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       // Interactive web traffic is many small request/response exchanges; Nagle's algorithm
       // would hold each small SSH packet back waiting for an ACK.
       socket.setNoDelay(true);
@@ -93,6 +107,7 @@ function connectTcp(hop: SshHop, timeoutMs: number): Promise<net.Socket> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       reject(tcpError(error, hop));
     });
   });
@@ -201,6 +216,7 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
     const fail = (error: ReclaimError) => {
       if (settled) return;
       settled = true;
+      settings.signal?.removeEventListener('abort', onAbort);
       timer.stop();
       client.end();
       sock.destroy();
@@ -225,9 +241,13 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
       log: authLog,
     });
 
+    const onAbort = () => fail(cancelled());
+    if (settings.signal?.aborted) onAbort();
+    settings.signal?.addEventListener('abort', onAbort, { once: true });
     client.once('ready', () => {
       if (settled) return;
       settled = true;
+      settings.signal?.removeEventListener('abort', onAbort);
       timer.stop();
       resolve({ client, hostKey: hostKeyCheck.accepted()! });
     });

@@ -6,7 +6,7 @@ import { LOOPBACK } from './loopback.js';
 import type { VerifiedHostKey } from './host-key-policy.js';
 import type { Prompter, SecretQuestion } from './prompter.js';
 import { connectRoute, type ConnectSettings, type SshConnection, type SshHop } from './ssh-connect.js';
-import type { HostPort } from './target.js';
+import { formatHostPort, type HostPort } from './target.js';
 
 // The tunnel's life: bind the local port, log in, check the far end answers (like OpenSSH's
 // ExitOnForwardFailure, so "forwarding forbidden" and "Plex is not running" show up before anyone
@@ -14,6 +14,7 @@ import type { HostPort } from './target.js';
 // the listener stays up and the SSH session is rebuilt with backoff until it serves again.
 
 export const DEFAULT_LOCAL_PORT = 8888;
+const PROBE_TIMEOUT_MS = 20_000;
 export const DEFAULT_REMOTE: HostPort = { host: LOOPBACK, port: 32400 };
 
 export interface TunnelOptions {
@@ -40,6 +41,7 @@ export class Tunnel {
   private connection: SshConnection | undefined;
   private closing = false;
   private wakeReconnect: (() => void) | undefined;
+  private attempt: AbortController | undefined;
 
   private constructor(
     private readonly options: TunnelOptions,
@@ -93,6 +95,7 @@ export class Tunnel {
     if (this.closing) return;
     this.closing = true;
     this.wakeReconnect?.();
+    this.attempt?.abort();
     this.connection?.close();
     this.connection = undefined;
     await this.listener.close();
@@ -148,7 +151,8 @@ export class Tunnel {
       this.wakeReconnect = undefined;
       if (this.closing) return;
       try {
-        const connection = await connectRoute(this.options.route, this.options.connect);
+        this.attempt = new AbortController();
+        const connection = await connectRoute(this.options.route, { ...this.options.connect, signal: this.attempt.signal });
         if (this.closing) {
           connection.close();
           return;
@@ -172,7 +176,15 @@ export class Tunnel {
 /** Open one channel to the target and close it: proves forwarding is allowed and something listens. */
 export function probeForward(client: ssh2.Client, server: string, remote: HostPort): Promise<void> {
   return new Promise((resolve, reject) => {
+    // sshd answers only once its own connect to the target succeeds or fails; a target that
+    // swallows packets would otherwise keep everyone waiting for minutes.
+    const timer = setTimeout(() => reject(new ReclaimError(
+      'FORWARD_FAILED',
+      `${server} did not manage to connect to ${formatHostPort(remote.host, remote.port)} within ${PROBE_TIMEOUT_MS / 1000} seconds.`,
+      'Check the remote address: something between the server and it drops connections.',
+    )), PROBE_TIMEOUT_MS);
     client.forwardOut(LOOPBACK, 0, remote.host, remote.port, (error, channel) => {
+      clearTimeout(timer);
       if (error) {
         reject(forwardError(error, server, remote));
         return;

@@ -65,6 +65,7 @@ describe('reclaim diagnose', () => {
     expect(okIds(checks, false)).toEqual(['pms-claimed']);
     expect(okIds(checks, true)).toEqual(['forwarding', 'local-plex-tv', 'pms-identity', 'pms-listening', 'pms-local', 'server-clock', 'server-dns', 'server-https', 'ssh-login']);
     expect(checks['pms-claimed']!.fix).toMatch(/reclaim claim/);
+    expect(checks['pms-claimed']!.detail).toContain('sign-in state "none"');
   });
 
   it('a claimed, healthy server passes and exits 0', async () => {

@@ -222,6 +222,33 @@ describe('a live tunnel', () => {
     }
   });
 
+  it('close() during a reconnect stops the attempt at once, even one stuck waiting on the server', async () => {
+    const rootSshd = await startSshd({ authorizedKeys: [key.publicLine] });
+    await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${rootSshd.knownHostsLine()}\n`);
+    const events = new EventLog<TunnelEvent>();
+    const tunnel = await Tunnel.open(
+      { route: routeTo(rootSshd), connect: settings(), localPort: 0, remote: { host: '127.0.0.1', port: rootSshd.port }, reconnect: { initialDelayMs: 10, maxDelayMs: 10 } },
+      events.push,
+    );
+    // The server comes back as something that accepts connections and never says a word.
+    const silent = new EventLog<'accepted' | 'dropped'>();
+    const mute = net.createServer((socket) => {
+      silent.push('accepted');
+      socket.on('close', () => silent.push('dropped'));
+    });
+    try {
+      await rootSshd.down();
+      await new Promise<void>((resolve) => mute.listen(rootSshd.port, '127.0.0.1', () => resolve()));
+      await silent.waitFor((e) => e === 'accepted', 'the reconnect attempt reaching the silent server');
+      await tunnel.close();
+      await silent.waitFor((e) => e === 'dropped', 'the attempt being abandoned');
+      expect(events.events.at(-1)).toEqual({ event: 'closed' });
+    } finally {
+      mute.close();
+      await rootSshd.stop();
+    }
+  });
+
   it('close() frees the port and reports closed', async () => {
     const events = new EventLog<TunnelEvent>();
     const tunnel = await Tunnel.open({ route: routeTo(sshd), connect: settings(), localPort: 0 }, events.push);

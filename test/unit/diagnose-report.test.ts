@@ -37,6 +37,8 @@ describe('the server-side report', () => {
   it('works with wget where curl is missing (exit 8 = the server answered with an HTTP error)', () => {
     expect(byId([clock(), 'dns unknown', 'wget 8 '].join('\n'))['server-https']!.ok).toBe(true);
     expect(byId([clock(), 'dns unknown', 'wget 5 SSL verification failed'].join('\n'))['server-https']!.detail).toMatch(/certificate/);
+    // BusyBox wget (Alpine containers, many NAS) exits 1 on the 401.
+    expect(byId([clock(), 'dns unknown', 'wget 1 wget: server returned error: HTTP/1.1 401 Unauthorized'].join('\n'))['server-https']!.ok).toBe(true);
   });
 
   it('no tools: the checks are not run rather than failed', () => {

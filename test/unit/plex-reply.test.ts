@@ -27,6 +27,8 @@ describe('reading a Plex reply', () => {
     ['truncated JSON', json('{"MediaContainer":{"claimed":tr')],
     ['JSON without the root', json('{"Other":{}}')],
     ['an empty body', xml('')],
+    ['an attribute given twice', xml('<MediaContainer claimed="0" claimed="1"/>')],
+    ['an impossible character reference', xml('<MediaContainer friendlyName="&#x110000;"/>')],
   ])('refuses %s instead of guessing', (_name, reply) => {
     expect(() => readRootElement(reply, ['MediaContainer'])).toThrow(UnreadableReplyError);
   });
