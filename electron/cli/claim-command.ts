@@ -34,7 +34,9 @@ export async function runClaim(args: string[], output: Output): Promise<number> 
     return 0;
   }
   const tokenOption = shot.values.token as string | undefined;
-  const pastedToken = tokenOption === undefined ? undefined : validateClaimToken(tokenOption === '-' ? await readStdinLine() : tokenOption);
+  // A token on the command line is checked before connecting; one from stdin is read only once
+  // the server turns out to need it, so logging in does not eat into its 4-minute life.
+  const tokenFromArgs = tokenOption === undefined || tokenOption === '-' ? undefined : validateClaimToken(tokenOption);
   const plexTv = new PlexTvClient(plexTvUrl(), shot.headers);
   const cancel = new AbortController();
   let signingIn = false;
@@ -51,8 +53,9 @@ export async function runClaim(args: string[], output: Output): Promise<number> 
       const identity = await pms.identity();
       if (identity.claimed) return { outcome: 'already-claimed' as const, identity };
       let source: ClaimSource;
-      if (pastedToken) {
-        source = { kind: 'token', claimToken: pastedToken };
+      if (tokenOption !== undefined) {
+        if (tokenOption === '-' && process.stdin.isTTY) process.stderr.write('Paste the claim token from https://www.plex.tv/claim and press Enter: ');
+        source = { kind: 'token', claimToken: tokenFromArgs ?? validateClaimToken(await readStdinLine()) };
       } else {
         signingIn = true;
         const signedIn = await signInWithPlex(plexTv, {

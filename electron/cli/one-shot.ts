@@ -3,11 +3,10 @@ import { clientIdentifier } from '../core/client-identifier.js';
 import { badInput } from '../core/errors.js';
 import { plexHeaders } from '../core/plex-headers.js';
 import { PmsClient } from '../core/pms.js';
-import { parseHostPort, parsePort } from '../core/target.js';
-import { Tunnel, DEFAULT_REMOTE } from '../core/tunnel.js';
+import { Tunnel } from '../core/tunnel.js';
 import type { ConnectSettings, SshHop } from '../core/ssh-connect.js';
 import type { HostPort } from '../core/target.js';
-import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, type SshOptionValues } from './ssh-options.js';
+import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, tunnelEnds, type SshOptionValues } from './ssh-options.js';
 
 // What `status`, `claim` and `diagnose` share: the same target and SSH options as `tunnel`, and
 // a tunnel of their own on any free local port (so a running `reclaim tunnel` on 8888 is left
@@ -45,10 +44,7 @@ export async function parseOneShot(
       `Run: reclaim ${command} [user@]host[:port]   (see reclaim ${command} --help)`,
     );
   }
-  const localPortText = values['local-port'] as string | undefined;
-  const remoteText = values.remote as string | undefined;
-  const localPort = localPortText === undefined ? 0 : parsePort(localPortText, 'Local port (-L)', { allowZero: true });
-  const remote = remoteText === undefined ? DEFAULT_REMOTE : parseHostPort(remoteText, 'Remote address (--remote)');
+  const { localPort, remote } = tunnelEnds(values['local-port'] as string | undefined, values.remote as string | undefined, 0);
   const route = await routeFromOptions(positionals[0]!, values);
   const connect = await connectSettingsFromOptions(values);
   const headers = plexHeaders(await clientIdentifier());

@@ -7,7 +7,8 @@ import type { HostKeyStore } from '../core/host-key-policy.js';
 import type { Prompter } from '../core/prompter.js';
 import { resolveRoute } from '../core/route.js';
 import type { ConnectSettings, SshHop } from '../core/ssh-connect.js';
-import { parsePort } from '../core/target.js';
+import { parseHostPort, parsePort, type HostPort } from '../core/target.js';
+import { DEFAULT_REMOTE } from '../core/tunnel.js';
 import { terminalPrompter } from './terminal-prompter.js';
 
 // The SSH options every `reclaim` command shares, and how they become a route and connect
@@ -31,7 +32,7 @@ SSH options:
   -p, --port N            SSH port (default: from ~/.ssh/config, else 22)
   -i, --identity FILE     private key to sign in with (OpenSSH or PEM; asks for its passphrase)
       --password-env NAME read the SSH password from environment variable NAME
-      --agent             sign in with your SSH agent (SSH_AUTH_SOCK, or the Windows agent / Pageant)
+      --agent             require your SSH agent (SSH_AUTH_SOCK, Windows agent or Pageant; used anyway when found)
       --known-hosts FILE  trust only the keys in FILE, and record newly accepted keys there
       --accept-new        accept and record a server key seen for the first time (never a changed one)
   -J, --jump HOSTS        reach the server through jump host(s): [user@]host[:port][,...]
@@ -95,4 +96,18 @@ function readPasswordEnv(name: string | undefined): string | undefined {
   // Keep the password out of anything this process starts later.
   delete process.env[name];
   return password;
+}
+
+/** -L and --remote, shared by every command: each opens a tunnel. */
+export function tunnelEnds(localPortText: string | undefined, remoteText: string | undefined, defaultLocalPort: number): { localPort: number; remote: HostPort } {
+  if (localPortText !== undefined && localPortText.includes(':')) {
+    throw badInput(
+      `-L ${localPortText}: here -L takes only the local port.`,
+      `Use -L ${localPortText.split(':')[0]} --remote ${localPortText.split(':').slice(1).join(':')} instead.`,
+    );
+  }
+  return {
+    localPort: localPortText === undefined ? defaultLocalPort : parsePort(localPortText, 'Local port (-L)', { allowZero: true }),
+    remote: remoteText === undefined ? DEFAULT_REMOTE : parseHostPort(remoteText, 'Remote address (--remote)'),
+  };
 }

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { badInput } from '../core/errors.js';
 import { DEFAULT_LOCAL_PORT, DEFAULT_REMOTE, Tunnel, type TunnelEvent } from '../core/tunnel.js';
-import { formatHostPort, parseHostPort, parsePort } from '../core/target.js';
+import { formatHostPort } from '../core/target.js';
 import { exitCodeFor, type Output } from './output.js';
-import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP } from './ssh-options.js';
+import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP, tunnelEnds } from './ssh-options.js';
 
 export const TUNNEL_HELP = `Usage: reclaim tunnel <[user@]host[:port] | ssh-config alias> [options]
 
@@ -31,15 +31,7 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
       'Run: reclaim tunnel [user@]host[:port]   (see reclaim tunnel --help)',
     );
   }
-  const localPortText = values['local-port'];
-  if (localPortText !== undefined && localPortText.includes(':')) {
-    throw badInput(
-      `-L ${localPortText}: here -L takes only the local port.`,
-      `Use -L ${localPortText.split(':')[0]} --remote ${localPortText.split(':').slice(1).join(':')} instead.`,
-    );
-  }
-  const localPort = localPortText === undefined ? DEFAULT_LOCAL_PORT : parsePort(localPortText, 'Local port (-L)', { allowZero: true });
-  const remote = values.remote === undefined ? DEFAULT_REMOTE : parseHostPort(values.remote, 'Remote address (--remote)');
+  const { localPort, remote } = tunnelEnds(values['local-port'], values.remote, DEFAULT_LOCAL_PORT);
   const route = await routeFromOptions(positionals[0]!, values);
   const connect = await connectSettingsFromOptions(values);
   const server = route[route.length - 1]!;
@@ -61,6 +53,10 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
       case 'reconnecting':
         output.event({ ...event });
         output.say(`${event.message} Reconnecting in ${Math.round(event.delayMs / 100) / 10} s (attempt ${event.attempt})...`);
+        break;
+      case 'warning':
+        output.event({ ...event });
+        output.say(`Warning: ${event.message}\nFix: ${event.fix}`);
         break;
       case 'blocked':
         output.event({ ...event });

@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
 import { ReclaimError } from './errors.js';
+import { channelOpenReason } from './channel-errors.js';
 import { LOOPBACK } from './loopback.js';
 import { headEnd, looksLikeHttp, MAX_HEAD_BYTES, refusal, screenRequest } from './request-screen.js';
 import type { HostPort } from './target.js';
@@ -59,11 +60,6 @@ export class ForwardListener {
     }
   }
 
-  /** Connections currently carried or waiting, e.g. to tell a person how many will be cut. */
-  get connectionCount(): number {
-    return this.live.size + this.waiting.size;
-  }
-
   async close(): Promise<void> {
     this.client = undefined;
     this.warm?.close();
@@ -96,6 +92,9 @@ export class ForwardListener {
   /** Called with the reason whenever a request is refused by the screening (see request-screen.ts). */
   onBlocked: ((reason: string) => void) | undefined;
 
+  /** Called when the server refuses a channel for a connection (e.g. Plex stopped meanwhile). */
+  onRefused: ((error: Error) => void) | undefined;
+
   private wait(socket: net.Socket): void {
     if (this.waiting.size >= MAX_WAITING) {
       socket.destroy();
@@ -120,8 +119,12 @@ export class ForwardListener {
     try {
       // The originator port is informational for sshd; reading the real one costs a syscall.
       client.forwardOut(LOOPBACK, 0, this.remote.host, this.remote.port, (error, channel) => {
-        if (error) socket.destroy();
-        else join(socket, channel);
+        if (!error) return join(socket, channel);
+        // No reason code: the link went down before the server answered, so the connection
+        // waits for the reconnect like any other. With one, the server refused: say why.
+        if (channelOpenReason(error) === undefined) return this.wait(socket);
+        socket.destroy();
+        this.onRefused?.(error);
       });
     } catch {
       // "Not connected": the link died between the last event and this connection. Hold the

@@ -4,6 +4,7 @@ import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { createAuthHandler, type AskPerson, type AuthAttemptLog, type AuthSettings } from './auth.js';
 import { jumpError } from './channel-errors.js';
+import { LOOPBACK } from './loopback.js';
 import { ReclaimError, isReclaimError } from './errors.js';
 import { createHostKeyCheck, hostKeyAlgorithms, type HostKeyStore, type VerifiedHostKey } from './host-key-policy.js';
 import type { Prompter } from './prompter.js';
@@ -155,7 +156,7 @@ function tcpError(error: NodeJS.ErrnoException, hop: SshHop): ReclaimError {
 
 function openJumpChannel(jump: ssh2.Client, jumpHop: SshHop, next: SshHop): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    jump.forwardOut('127.0.0.1', 0, next.host, next.port, (error, channel) => {
+    jump.forwardOut(LOOPBACK, 0, next.host, next.port, (error, channel) => {
       if (error) reject(jumpError(error, jumpHop.label, next));
       else resolve(channel);
     });

@@ -15,6 +15,7 @@ import { formatHostPort, type HostPort } from './target.js';
 
 export const DEFAULT_LOCAL_PORT = 8888;
 const PROBE_TIMEOUT_MS = 20_000;
+const WARNING_INTERVAL_MS = 10_000;
 export const DEFAULT_REMOTE: HostPort = { host: LOOPBACK, port: 32400 };
 
 export interface TunnelOptions {
@@ -31,6 +32,8 @@ export type TunnelEvent =
   | { event: 'ready'; localPort: number; localUrl: string; webUrl: string; hostKey: VerifiedHostKey; reconnected: boolean }
   | { event: 'reconnecting'; attempt: number; delayMs: number; code: ErrorCode; message: string }
   | { event: 'blocked'; reason: string }
+  /** The tunnel is up, but the server refused a connection through it (Plex stopped?). */
+  | { event: 'warning'; code: ErrorCode; message: string; fix: string }
   | { event: 'error'; error: ReclaimError }
   | { event: 'closed' };
 
@@ -58,6 +61,14 @@ export class Tunnel {
     const connect = { ...options.connect, prompter: rememberSecrets(options.connect.prompter) };
     const tunnel = new Tunnel({ ...options, connect }, listener, onEvent);
     listener.onBlocked = (reason) => onEvent({ event: 'blocked', reason });
+    // A browser retries a refused connection many times a second: one warning per burst is enough.
+    let lastWarning = 0;
+    listener.onRefused = (error) => {
+      if (Date.now() - lastWarning < WARNING_INTERVAL_MS) return;
+      lastWarning = Date.now();
+      const refusal = forwardError(error, tunnel.serverLabel, remote);
+      onEvent({ event: 'warning', code: refusal.code, message: refusal.message, fix: refusal.fix });
+    };
     try {
       const connection = await connectRoute(options.route, connect);
       await probeForward(connection.client, tunnel.serverLabel, remote).catch((error: unknown) => {
@@ -80,12 +91,10 @@ export class Tunnel {
     return `http://${LOOPBACK}:${this.localPort}`;
   }
 
-  /** The live SSH session, for running commands on the server; undefined while reconnecting. */
-  get ssh(): ssh2.Client | undefined {
-    return this.connection?.client;
-  }
-
-  /** Skip the backoff wait, e.g. when the computer wakes up or the network comes back. */
+  /**
+   * Rebuild the link now, e.g. when the computer wakes up or the network comes back: a live link
+   * is dropped and reconnected after the first short delay; a pending wait is cut short.
+   */
   reconnectNow(): void {
     if (this.connection) this.connection.close();
     else this.wakeReconnect?.();
@@ -102,7 +111,7 @@ export class Tunnel {
     this.emit({ event: 'closed' });
   }
 
-  private get serverLabel(): string {
+  get serverLabel(): string {
     const last = this.options.route[this.options.route.length - 1]!;
     return last.label;
   }

@@ -163,6 +163,31 @@ describe('the forward', () => {
   });
 });
 
+describe('the service stopping under a live tunnel', () => {
+  it('is reported as a warning with the fix, while the tunnel stays up', async () => {
+    const rootSshd = await startSshd({ authorizedKeys: [key.publicLine] });
+    const service = net.createServer((socket) => socket.end('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n'));
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', () => resolve()));
+    const servicePort = (service.address() as net.AddressInfo).port;
+    await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${rootSshd.knownHostsLine()}\n`);
+    const events = new EventLog<TunnelEvent>();
+    const tunnel = await Tunnel.open({ route: routeTo(rootSshd), connect: settings(), localPort: 0, remote: { host: '127.0.0.1', port: servicePort } }, events.push);
+    try {
+      await new Promise<void>((resolve) => service.close(() => resolve()));
+      // Warm channels opened before the stop belong to the old service; use them up first.
+      for (let i = 0; i < 10 && !events.events.some((e) => e.event === 'warning'); i++) {
+        await httpGet(tunnel.localPort, '/').catch(() => undefined);
+      }
+      const warning = await events.waitFor((e) => e.event === 'warning', 'a warning');
+      expect(warning).toMatchObject({ event: 'warning', code: 'REMOTE_NOT_LISTENING' });
+      expect(events.events.some((e) => e.event === 'closed' || e.event === 'error')).toBe(false);
+    } finally {
+      await tunnel.close();
+      await rootSshd.stop();
+    }
+  });
+});
+
 describe('requests from other web pages', () => {
   it('are refused before they reach the server, and reported', async () => {
     const events = new EventLog<TunnelEvent>();
