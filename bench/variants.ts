@@ -4,8 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { compare, compareTable } from './lib/compare.js';
 import { contenders } from './lib/investigate.js';
-import { killAllTrackedSync } from './lib/proc.js';
-import { createTestbed, makeTempDir, teardownAll } from './lib/testbed.js';
+import { createTestbed, runScript } from './lib/testbed.js';
 import { REPO_ROOT } from './lib/tunnels.js';
 
 const which = (process.argv[2] ?? 'variants') as 'controls' | 'variants' | 'all';
@@ -15,29 +14,7 @@ if (!['controls', 'variants', 'all'].includes(which)) {
 }
 const num = (name: string, fallback: number, max: number) => Math.min(Math.max(1, Number(process.env[name] ?? fallback) || fallback), max);
 
-let dir: string | undefined;
-let cleaning: Promise<void> | undefined;
-const cleanup = () => (cleaning ??= (async () => {
-  killAllTrackedSync();
-  await teardownAll(dir);
-})());
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    const force = setTimeout(() => process.exit(130), 20_000);
-    void cleanup().finally(() => {
-      clearTimeout(force);
-      process.exit(130);
-    });
-  });
-}
-const deadline = setTimeout(() => {
-  console.error('variants run exceeded 30 minutes: aborting');
-  void cleanup().finally(() => process.exit(1));
-}, 30 * 60_000);
-
-try {
-  if (process.getuid?.() !== 0) throw new Error('run as root (network namespaces and sshd need it)');
-  dir = await makeTempDir();
+await runScript('variants run', 30, async (dir) => {
   const bed = await createTestbed(dir);
   const opts = {
     rounds: num('BENCH_ROUNDS', 5, 50),
@@ -57,12 +34,4 @@ try {
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), which, opts, rows }, null, 2)}\n`);
   console.log(`\nraw numbers: ${path.relative(process.cwd(), out)}`);
-  clearTimeout(deadline);
-  await cleanup();
-  process.exit(0);
-} catch (error) {
-  console.error(`variants run failed: ${(error as Error)?.stack ?? String(error)}`);
-  clearTimeout(deadline);
-  await cleanup();
-  process.exit(1);
-}
+});

@@ -3,7 +3,6 @@
 // `setpriv --pdeathsig KILL` so it also dies if this process is SIGKILLed.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 const live = new Set<ChildProcess>();
 const HAVE_SETPRIV = spawnSync('setpriv', ['--help'], { stdio: 'ignore' }).status === 0;
@@ -97,17 +96,6 @@ export function cpuSec(pid: number | undefined): number {
   return procStat(pid)?.cpuSec ?? 0;
 }
 
-/** A port that was free a moment ago on 127.0.0.1 (callers must cope with a race). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Collects a child's stream into lines and lets callers wait (bounded) for a matching one. */
 export class LineWatcher {

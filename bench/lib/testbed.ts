@@ -8,7 +8,7 @@ import { startHttpTarget, type HttpTarget } from '../../test/support/http-target
 import { makeKeyPair, type KeyPair } from '../../test/support/keys.js';
 import { createNetHost, destroyAllNetHosts, type NetHost } from '../../test/support/netns.js';
 import { startSshd, stopAllSshds, type Sshd } from '../../test/support/sshd.js';
-import { cpuSec, procStat, run } from './proc.js';
+import { cpuSec, killAllTrackedSync, procStat, run } from './proc.js';
 import type { TunnelTarget } from './tunnels.js';
 
 export interface Testbed {
@@ -64,4 +64,42 @@ export function namespaceCpu(pids: number[]): { sshd: number; target: number } {
     else if (st.comm === 'node') target += cpuSec(pid);
   }
   return { sshd, target };
+}
+
+/**
+ * Runs a stand-alone bench script's job in a temp dir, then cleans up (tracked processes,
+ * namespaces, the dir) exactly once: on success, failure, a signal, or when `minutes` run out.
+ */
+export async function runScript(name: string, minutes: number, job: (dir: string) => Promise<void>): Promise<never> {
+  let dir: string | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => (cleaning ??= (async () => {
+    killAllTrackedSync();
+    await teardownAll(dir);
+  })());
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      const force = setTimeout(() => process.exit(130), 20_000);
+      void cleanup().finally(() => {
+        clearTimeout(force);
+        process.exit(130);
+      });
+    });
+  }
+  const deadline = setTimeout(() => {
+    console.error(`${name} exceeded ${minutes} minutes: aborting`);
+    void cleanup().finally(() => process.exit(1));
+  }, minutes * 60_000);
+  let code = 0;
+  try {
+    if (process.getuid?.() !== 0) throw new Error('run as root (network namespaces and sshd need it)');
+    dir = await makeTempDir();
+    await job(dir);
+  } catch (error) {
+    console.error(`${name} failed: ${(error as Error)?.stack ?? String(error)}`);
+    code = 1;
+  }
+  clearTimeout(deadline);
+  await cleanup();
+  process.exit(code);
 }

@@ -5,7 +5,8 @@ import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, LineWatcher, spawnTracked, waitExit } from './proc.js';
+import { freePort } from '../../test/support/net.js';
+import { LineWatcher, spawnTracked, waitExit } from './proc.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(REPO_ROOT, 'dist/electron/cli/main.js');

@@ -51,3 +51,15 @@ export async function occupyPort(): Promise<{ port: number; close(): Promise<voi
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** A port that was free a moment ago on 127.0.0.1 (callers must cope with a race). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}

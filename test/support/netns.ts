@@ -4,6 +4,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { pidAlive } from './child.js';
 
 const execFileP = promisify(execFile);
 
@@ -50,14 +51,6 @@ function slotAddresses(slot: number): { peer: string; host: string } {
   return { peer: `10.201.${o3}.${o4 + 1}`, host: `10.201.${o3}.${o4 + 2}` };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function listNetns(): Promise<string[]> {
   const out = await ip('netns', 'list');

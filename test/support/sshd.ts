@@ -3,12 +3,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeKeyPair, type KeyType } from './keys.js';
 import { netnsSpawn, type NetHost } from './netns.js';
 import { ensureTestUser } from './test-user.js';
+import { pidAlive } from './child.js';
+import { freePort } from './net.js';
 
 const SSHD = '/usr/sbin/sshd'; // must be absolute: sshd re-execs itself per connection
 const DIR_PREFIX = 'reclaim-sshd-';
@@ -161,25 +162,7 @@ function netnsInode(name: string): string | undefined {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Kill sshd instances and temp dirs left by test processes that died without cleanup. */
 function cleanupStale(): void {
