@@ -105,7 +105,7 @@ async function checkThroughTunnel(
     return;
   }
 
-  const listener = await ForwardListener.listen(0, remote);
+  const listener = await ForwardListener.onLoopback(0, remote);
   listener.use(connection.client);
   const pms = new PmsClient(`http://${LOOPBACK}:${listener.port}`, headers);
   try {

@@ -27,7 +27,7 @@ export class ForwardListener {
   private constructor(private readonly server: net.Server, private readonly remote: HostPort) {}
 
   /** Binds 127.0.0.1:port (0 = any free port). A taken port is an error naming it, never a fallback. */
-  static async listen(port: number, remote: HostPort): Promise<ForwardListener> {
+  static async onLoopback(port: number, remote: HostPort): Promise<ForwardListener> {
     // A 32 KiB SSH packet would overflow a socket's default 16 KiB write buffer and stall the
     // relay after every packet; 1 MiB stays well inside the channel's 2 MiB window.
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: LOCAL_BUFFER_BYTES });

@@ -55,7 +55,7 @@ export class Tunnel {
   /** Resolves once the tunnel serves; rejects with a ReclaimError (and leaves no port open). */
   static async open(options: TunnelOptions, onEvent: (event: TunnelEvent) => void = () => {}): Promise<Tunnel> {
     const remote = options.remote ?? DEFAULT_REMOTE;
-    const listener = await ForwardListener.listen(options.localPort ?? DEFAULT_LOCAL_PORT, remote);
+    const listener = await ForwardListener.onLoopback(options.localPort ?? DEFAULT_LOCAL_PORT, remote);
     // Secrets typed once are reused when the link is rebuilt, so an unattended tunnel recovers
     // by itself; they live only in this object's memory.
     const connect = { ...options.connect, prompter: rememberSecrets(options.connect.prompter) };
