@@ -9,21 +9,33 @@ import os from 'node:os';
 const WINDOWS_PIPES = '\\\\.\\pipe\\';
 const OPENSSH_AGENT_PIPE = `${WINDOWS_PIPES}openssh-ssh-agent`;
 
-export function findAgent(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string | undefined {
-  if (env.SSH_AUTH_SOCK) return env.SSH_AUTH_SOCK;
-  if (platform !== 'win32') return undefined;
-  if (fs.existsSync(OPENSSH_AGENT_PIPE)) return OPENSSH_AGENT_PIPE;
-  return findPageantPipe();
+/** How named pipes are seen; the real one reads \\.\pipe\, tests pass their own. */
+export interface PipeDirectory {
+  exists(path: string): boolean;
+  list(): string[];
 }
 
-function findPageantPipe(): string | undefined {
-  let pipes: string[];
-  try {
-    pipes = fs.readdirSync(WINDOWS_PIPES);
-  } catch {
-    return undefined;
-  }
-  const prefix = `pageant.${os.userInfo().username}.`.toLowerCase();
-  const pipe = pipes.find((name) => name.toLowerCase().startsWith(prefix));
-  return pipe ? WINDOWS_PIPES + pipe : undefined;
+const windowsPipes: PipeDirectory = {
+  exists: (path) => fs.existsSync(path),
+  list: () => {
+    try {
+      return fs.readdirSync(WINDOWS_PIPES);
+    } catch {
+      return [];
+    }
+  },
+};
+
+export function findAgent(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  pipes: PipeDirectory = windowsPipes,
+  user: string = os.userInfo().username,
+): string | undefined {
+  if (env.SSH_AUTH_SOCK) return env.SSH_AUTH_SOCK;
+  if (platform !== 'win32') return undefined;
+  if (pipes.exists(OPENSSH_AGENT_PIPE)) return OPENSSH_AGENT_PIPE;
+  const prefix = `pageant.${user}.`.toLowerCase();
+  const pageant = pipes.list().find((name) => name.toLowerCase().startsWith(prefix));
+  return pageant ? WINDOWS_PIPES + pageant : undefined;
 }
