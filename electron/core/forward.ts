@@ -2,10 +2,10 @@ import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
 import { ReclaimError } from './errors.js';
-import { channelOpenReason } from './channel-errors.js';
+import { channelOpenReason, forwardError } from './channel-errors.js';
 import { LOOPBACK } from './loopback.js';
 import { headEnd, looksLikeHttp, MAX_HEAD_BYTES, refusal, screenRequest } from './request-screen.js';
-import type { HostPort } from './target.js';
+import { formatHostPort, type HostPort } from './target.js';
 import { WarmChannels } from './warm-channels.js';
 
 // The local end of the tunnel: a listener on 127.0.0.1 (never a wider address: to Plex, what
@@ -16,6 +16,7 @@ import { WarmChannels } from './warm-channels.js';
 const MAX_WAITING = 256;
 const LOCAL_BUFFER_BYTES = 1024 * 1024;
 const SILENT_CLIENT_MS = 500;
+const PROBE_TIMEOUT_MS = 20_000;
 const MAX_WAIT_MS = 60_000;
 
 export class ForwardListener {
@@ -230,4 +231,27 @@ function listenError(error: NodeJS.ErrnoException, port: number): ReclaimError {
     'Pick another local port, for example 8889, or 0 for any free port.',
     { port },
   );
+}
+
+/** Open one channel to the target and close it: proves forwarding is allowed and something listens. */
+export function probeForward(client: ssh2.Client, server: string, remote: HostPort): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // sshd answers only once its own connect to the target succeeds or fails; a target that
+    // swallows packets would otherwise keep everyone waiting for minutes.
+    const timer = setTimeout(() => reject(new ReclaimError(
+      'FORWARD_FAILED',
+      `${server} did not manage to connect to ${formatHostPort(remote.host, remote.port)} within ${PROBE_TIMEOUT_MS / 1000} seconds.`,
+      'Check the remote address: something between the server and it drops connections.',
+    )), PROBE_TIMEOUT_MS);
+    client.forwardOut(LOOPBACK, 0, remote.host, remote.port, (error, channel) => {
+      clearTimeout(timer);
+      if (error) {
+        reject(forwardError(error, server, remote));
+        return;
+      }
+      channel.on('error', () => {});
+      channel.close();
+      resolve();
+    });
+  });
 }

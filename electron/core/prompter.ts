@@ -37,3 +37,25 @@ export interface Prompter {
   /** One answer per prompt, or undefined when the person cancels. */
   answerKeyboardInteractive?(question: KeyboardInteractiveQuestion): Promise<string[] | undefined>;
 }
+
+/**
+ * Secrets typed once are reused when a tunnel rebuilds its link, so an unattended tunnel recovers
+ * by itself; a second ask (after a wrong answer) always goes to the person.
+ */
+export function rememberSecrets(prompter: Prompter): Prompter {
+  if (!prompter.askSecret) return prompter;
+  const ask = prompter.askSecret.bind(prompter);
+  const remembered = new Map<string, string>();
+  return {
+    confirmHostKey: prompter.confirmHostKey?.bind(prompter),
+    answerKeyboardInteractive: prompter.answerKeyboardInteractive?.bind(prompter),
+    async askSecret(question: SecretQuestion) {
+      const key = `${question.kind}\u0000${question.subject}`;
+      const known = remembered.get(key);
+      if (question.attempt === 1 && known !== undefined) return known;
+      const answer = await ask(question);
+      if (answer !== undefined) remembered.set(key, answer);
+      return answer;
+    },
+  };
+}

@@ -1,12 +1,11 @@
-import type ssh2 from 'ssh2';
 import { forwardError } from './channel-errors.js';
 import { ReclaimError, isReclaimError, type ErrorCode } from './errors.js';
-import { ForwardListener } from './forward.js';
+import { ForwardListener, probeForward } from './forward.js';
 import { LOOPBACK } from './loopback.js';
 import type { VerifiedHostKey } from './host-key-policy.js';
-import type { Prompter, SecretQuestion } from './prompter.js';
+import { rememberSecrets } from './prompter.js';
 import { connectRoute, type ConnectSettings, type SshConnection, type SshHop } from './ssh-connect.js';
-import { formatHostPort, type HostPort } from './target.js';
+import type { HostPort } from './target.js';
 
 // The tunnel's life: bind the local port, log in, check the far end answers (like OpenSSH's
 // ExitOnForwardFailure, so "forwarding forbidden" and "Plex is not running" show up before anyone
@@ -14,7 +13,6 @@ import { formatHostPort, type HostPort } from './target.js';
 // the listener stays up and the SSH session is rebuilt with backoff until it serves again.
 
 export const DEFAULT_LOCAL_PORT = 8888;
-const PROBE_TIMEOUT_MS = 20_000;
 const WARNING_INTERVAL_MS = 10_000;
 export const DEFAULT_REMOTE: HostPort = { host: LOOPBACK, port: 32400 };
 
@@ -56,8 +54,7 @@ export class Tunnel {
   static async open(options: TunnelOptions, onEvent: (event: TunnelEvent) => void = () => {}): Promise<Tunnel> {
     const remote = options.remote ?? DEFAULT_REMOTE;
     const listener = await ForwardListener.onLoopback(options.localPort ?? DEFAULT_LOCAL_PORT, remote);
-    // Secrets typed once are reused when the link is rebuilt, so an unattended tunnel recovers
-    // by itself; they live only in this object's memory.
+    // Held only in this tunnel's memory, for as long as it runs.
     const connect = { ...options.connect, prompter: rememberSecrets(options.connect.prompter) };
     const tunnel = new Tunnel({ ...options, connect }, listener, onEvent);
     listener.onBlocked = (reason) => onEvent({ event: 'blocked', reason });
@@ -180,45 +177,4 @@ export class Tunnel {
       }
     }
   }
-}
-
-/** Open one channel to the target and close it: proves forwarding is allowed and something listens. */
-export function probeForward(client: ssh2.Client, server: string, remote: HostPort): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // sshd answers only once its own connect to the target succeeds or fails; a target that
-    // swallows packets would otherwise keep everyone waiting for minutes.
-    const timer = setTimeout(() => reject(new ReclaimError(
-      'FORWARD_FAILED',
-      `${server} did not manage to connect to ${formatHostPort(remote.host, remote.port)} within ${PROBE_TIMEOUT_MS / 1000} seconds.`,
-      'Check the remote address: something between the server and it drops connections.',
-    )), PROBE_TIMEOUT_MS);
-    client.forwardOut(LOOPBACK, 0, remote.host, remote.port, (error, channel) => {
-      clearTimeout(timer);
-      if (error) {
-        reject(forwardError(error, server, remote));
-        return;
-      }
-      channel.on('error', () => {});
-      channel.close();
-      resolve();
-    });
-  });
-}
-
-function rememberSecrets(prompter: Prompter): Prompter {
-  if (!prompter.askSecret) return prompter;
-  const ask = prompter.askSecret.bind(prompter);
-  const remembered = new Map<string, string>();
-  return {
-    confirmHostKey: prompter.confirmHostKey?.bind(prompter),
-    answerKeyboardInteractive: prompter.answerKeyboardInteractive?.bind(prompter),
-    async askSecret(question: SecretQuestion) {
-      const key = `${question.kind}\u0000${question.subject}`;
-      const known = remembered.get(key);
-      if (question.attempt === 1 && known !== undefined) return known;
-      const answer = await ask(question);
-      if (answer !== undefined) remembered.set(key, answer);
-      return answer;
-    },
-  };
 }
