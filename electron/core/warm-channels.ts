@@ -16,6 +16,8 @@ export interface WarmChannelOptions {
   maxAgeMs?: number;
   /** No new connection for this long means idle: stop refilling. */
   idleAfterMs?: number;
+  /** Told how many channels are ready each time one opens (lets tests wait for it, not guess). */
+  onReady?: (available: number) => void;
 }
 
 interface Warm {
@@ -39,7 +41,7 @@ export class WarmChannels {
   private readonly maxAgeMs: number;
   private readonly idleAfterMs: number;
 
-  constructor(private readonly client: ssh2.Client, private readonly remote: HostPort, options: WarmChannelOptions = {}) {
+  constructor(private readonly client: ssh2.Client, private readonly remote: HostPort, private readonly options: WarmChannelOptions = {}) {
     this.size = options.size ?? DEFAULT_SIZE;
     this.maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
     this.idleAfterMs = options.idleAfterMs ?? DEFAULT_IDLE_AFTER_MS;
@@ -101,6 +103,7 @@ export class WarmChannels {
     channel.once('close', () => this.drop(warm));
     channel.on('error', () => {});
     this.ready.push(warm);
+    this.options.onReady?.(this.ready.length);
   }
 
   private drop(warm: Warm): void {

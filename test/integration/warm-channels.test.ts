@@ -51,10 +51,12 @@ const nth = (kind: 'open' | 'close', n: number) => seen.waitFor(() => count(kind
 
 it('opens a few channels while connections arrive, hands them out, and holds none once idle', async () => {
   const port = (service.address() as net.AddressInfo).port;
-  const warm = new WarmChannels(connection.client, { host: '127.0.0.1', port }, { size: 2, maxAgeMs: 300, idleAfterMs: 100 });
+  const available = new EventLog<number>();
+  const warm = new WarmChannels(connection.client, { host: '127.0.0.1', port }, { size: 2, maxAgeMs: 300, idleAfterMs: 100, onReady: available.push });
   try {
     expect(warm.take()).toBeUndefined(); // nothing is opened before the first demand
     await nth('open', 2);
+    await available.waitFor((n) => n === 2, 'two warm channels ready');
     const used = warm.take();
     expect(used).toBeDefined();
     await nth('open', 3); // refilled behind the one handed out
@@ -73,9 +75,11 @@ it('never hands out a channel the server has already closed', async () => {
   const port = (service.address() as net.AddressInfo).port;
   const before = count('close');
   hangUpAtOnce = true;
-  const warm = new WarmChannels(connection.client, { host: '127.0.0.1', port }, { size: 2, maxAgeMs: 60_000, idleAfterMs: 60_000 });
+  const available = new EventLog<number>();
+  const warm = new WarmChannels(connection.client, { host: '127.0.0.1', port }, { size: 2, maxAgeMs: 60_000, idleAfterMs: 60_000, onReady: available.push });
   try {
     warm.take();
+    await available.waitFor((n) => n === 2, 'two warm channels opened');
     await nth('close', before + 2);
     // SSH messages arrive in order: once a later channel open is answered, the server's EOF for
     // the warm channels has been processed too.
