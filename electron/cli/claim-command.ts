@@ -63,7 +63,7 @@ export async function runClaim(args: string[], output: Output): Promise<number> 
           onUrl: (url) => {
             output.event({ event: 'signin', url });
             const opened = isInteractive(shot.values) && openInBrowser(url);
-            output.say(`${opened ? 'Opened your browser to sign in to Plex. If it did not open, go to' : 'Sign in to Plex and approve Reclaim at'}:\n  ${url}\nWaiting for your approval (Ctrl+C to cancel)...`);
+            output.say(`${opened ? 'Opening your browser to sign in to Plex. If it does not open, go to' : 'Sign in to Plex and approve Reclaim at'}:\n  ${url}\nWaiting for your approval (Ctrl+C to cancel)...`);
           },
         });
         signingIn = false;

@@ -185,11 +185,12 @@ async function checkFromServer(connection: SshConnection, plexTvUrl: string, rep
     }
     return;
   }
-  interpretServerReport(output, new URL(plexTvUrl).hostname.replace(/^\[|\]$/g, ''), Date.now()).forEach(report);
+  const url = new URL(plexTvUrl);
+  interpretServerReport(output, url.hostname.replace(/^\[|\]$/g, ''), Date.now(), url.protocol === 'http:' ? 'HTTP' : 'HTTPS').forEach(report);
 }
 
 /** Turns what serverScript printed into the three server-side checks. */
-export function interpretServerReport(output: string, host: string, nowMs: number): Check[] {
+export function interpretServerReport(output: string, host: string, nowMs: number, scheme = 'HTTPS'): Check[] {
   const line = (prefix: string) => output.split('\n').find((l) => l.startsWith(`${prefix} `))?.slice(prefix.length + 1).trim();
   const checks: Check[] = [];
   const dns = line('dns');
@@ -213,7 +214,7 @@ export function interpretServerReport(output: string, host: string, nowMs: numbe
     checks.push({ id: 'server-dns', ok: null, detail: 'Not checked: the server has no getent, curl or wget to test with.' });
   }
 
-  checks.push(httpsCheck(host, tool, transfer === undefined ? undefined : exit, said, dnsFailed));
+  checks.push(httpsCheck(host, tool, transfer === undefined ? undefined : exit, said, dnsFailed, scheme));
 
   const clock = Number(line('clock'));
   if (!line('clock') || !Number.isFinite(clock)) {
@@ -231,7 +232,7 @@ export function interpretServerReport(output: string, host: string, nowMs: numbe
   return checks;
 }
 
-function httpsCheck(host: string, tool: string, exit: number | undefined, said: string, dnsFailed: boolean): Check {
+function httpsCheck(host: string, tool: string, exit: number | undefined, said: string, dnsFailed: boolean, scheme: string): Check {
   if (exit === undefined) {
     return { id: 'server-https', ok: null, detail: 'Not checked: the server has neither curl nor wget.' };
   }
@@ -240,7 +241,7 @@ function httpsCheck(host: string, tool: string, exit: number | undefined, said: 
   // wget treats plex.tv's 401 for a token-less request as an error (GNU wget exit 8, BusyBox
   // exit 1 with "server returned error"), but an HTTP answer means the server got through.
   if (exit === 0 || (tool === 'wget' && (exit === 8 || /server returned error|HTTP\/1\.[01] \d{3}/i.test(said)))) {
-    return { id: 'server-https', ok: true, detail: `The server reaches ${host} over HTTPS.` };
+    return { id: 'server-https', ok: true, detail: `The server reaches ${host} over ${scheme}.` };
   }
   if (certificate) {
     return {
@@ -252,7 +253,7 @@ function httpsCheck(host: string, tool: string, exit: number | undefined, said: 
   const timedOut = tool === 'curl' ? exit === 28 : exit === 4;
   return {
     id: 'server-https', ok: false,
-    detail: `The server cannot reach ${host} over HTTPS (${timedOut ? 'no answer in time' : said || `${tool} exit ${exit}`}).`,
+    detail: `The server cannot reach ${host} over ${scheme} (${timedOut ? 'no answer in time' : said || `${tool} exit ${exit}`}).`,
     fix: 'Check the server\'s internet access: its default gateway, firewall rules for outgoing HTTPS (port 443), and any proxy settings.',
   };
 }
