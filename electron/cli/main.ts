@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { isReclaimError, ReclaimError } from '../core/errors.js';
+import { asReclaimError, ReclaimError } from '../core/errors.js';
 import { createOutput, exitCodeFor } from './output.js';
 import type { Output } from './output.js';
 
@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     }
     return await (await command())(args, output);
   } catch (error) {
-    const reclaimError = isReclaimError(error) ? error : asInputError(error) ?? unexpected(error);
+    const reclaimError = asInputError(error) ?? asReclaimError(error);
     output.error(reclaimError);
     return exitCodeFor(reclaimError);
   }
@@ -55,23 +55,14 @@ function asInputError(error: unknown): ReclaimError | undefined {
   return new ReclaimError('BAD_INPUT', (error as Error).message, 'See "reclaim <command> --help" for the options.');
 }
 
-function unexpected(error: unknown): ReclaimError {
-  return new ReclaimError(
-    'UNEXPECTED',
-    `Something unexpected went wrong: ${(error as Error)?.message ?? String(error)}`,
-    'Try again. If it happens again, please report it with the command you ran (without any passwords).',
-  );
-}
-
-// Last resort: whatever slipped past the handlers above is still said in words, never as a stack.
-process.on('uncaughtException', (error) => {
-  process.stderr.write(`Error: Reclaim stopped unexpectedly: ${error.message}\nFix: Try again; if it happens again, report it (without passwords).\n(code UNEXPECTED)\n`);
+// Last resort: whatever slipped past the handlers above is still said in words (or as a JSON
+// error line with --json), never as a stack.
+const lastResort = (error: unknown) => {
+  createOutput(process.argv.includes('--json')).error(asReclaimError(error));
   process.exit(1);
-});
-process.on('unhandledRejection', (reason) => {
-  process.stderr.write(`Error: Reclaim stopped unexpectedly: ${(reason as Error)?.message ?? String(reason)}\nFix: Try again; if it happens again, report it (without passwords).\n(code UNEXPECTED)\n`);
-  process.exit(1);
-});
+};
+process.on('uncaughtException', lastResort);
+process.on('unhandledRejection', lastResort);
 // A reader that goes away (reclaim ... | head) is not an error worth a message.
 process.stdout.on('error', () => process.exit(process.exitCode ?? 0));
 

@@ -1,12 +1,11 @@
 import { parseArgs } from 'node:util';
 import { clientIdentifier } from '../core/client-identifier.js';
-import { badInput } from '../core/errors.js';
 import { plexHeaders } from '../core/plex-headers.js';
 import { PmsClient } from '../core/pms.js';
 import { Tunnel } from '../core/tunnel.js';
 import type { ConnectSettings, SshHop } from '../core/ssh-connect.js';
 import type { HostPort } from '../core/target.js';
-import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, tunnelEnds, type SshOptionValues } from './ssh-options.js';
+import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, theServer, tunnelEnds, type SshOptionValues } from './ssh-options.js';
 
 // What `status`, `claim` and `diagnose` share: the same target and SSH options as `tunnel`, and
 // a tunnel of their own on any free local port (so a running `reclaim tunnel` on 8888 is left
@@ -38,17 +37,12 @@ export async function parseOneShot(
     allowPositionals: true,
   });
   if (values.help) return 'help';
-  if (positionals.length !== 1) {
-    throw badInput(
-      positionals.length ? `Expected one server, got: ${positionals.join(' ')}` : 'No server was given.',
-      `Run: reclaim ${command} [user@]host[:port]   (see reclaim ${command} --help)`,
-    );
-  }
+  const target = theServer(command, positionals);
   const { localPort, remote } = tunnelEnds(values['local-port'] as string | undefined, values.remote as string | undefined, 0);
-  const route = await routeFromOptions(positionals[0]!, values);
+  const route = await routeFromOptions(target, values);
   const connect = await connectSettingsFromOptions(values);
   const headers = plexHeaders(await clientIdentifier());
-  return { values: values as OneShot['values'], target: positionals[0]!, route, connect, localPort, remote, headers };
+  return { values: values as OneShot['values'], target, route, connect, localPort, remote, headers };
 }
 
 /** Opens the job's tunnel and a PMS client through it; both are closed when `job` ends. */

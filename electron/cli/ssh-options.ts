@@ -111,3 +111,14 @@ export function tunnelEnds(localPortText: string | undefined, remoteText: string
     remote: remoteText === undefined ? DEFAULT_REMOTE : parseHostPort(remoteText, 'Remote address (--remote)'),
   };
 }
+
+/** The one server every command takes: `[user@]host[:port]` or a config alias. */
+export function theServer(command: string, positionals: string[]): string {
+  if (positionals.length !== 1) {
+    throw badInput(
+      positionals.length ? `Expected one server, got: ${positionals.join(' ')}` : 'No server was given.',
+      `Run: reclaim ${command} [user@]host[:port]   (see reclaim ${command} --help)`,
+    );
+  }
+  return positionals[0]!;
+}

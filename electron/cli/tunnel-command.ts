@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import { badInput } from '../core/errors.js';
 import { DEFAULT_LOCAL_PORT, DEFAULT_REMOTE, Tunnel, type TunnelEvent } from '../core/tunnel.js';
 import { formatHostPort } from '../core/target.js';
 import { exitCodeFor, type Output } from './output.js';
-import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP, tunnelEnds } from './ssh-options.js';
+import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP, theServer, tunnelEnds } from './ssh-options.js';
 
 export const TUNNEL_HELP = `Usage: reclaim tunnel <[user@]host[:port] | ssh-config alias> [options]
 
@@ -25,14 +24,9 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
     output.say(TUNNEL_HELP, 'stdout');
     return 0;
   }
-  if (positionals.length !== 1) {
-    throw badInput(
-      positionals.length ? `Expected one server, got: ${positionals.join(' ')}` : 'No server was given.',
-      'Run: reclaim tunnel [user@]host[:port]   (see reclaim tunnel --help)',
-    );
-  }
+  const target = theServer('tunnel', positionals);
   const { localPort, remote } = tunnelEnds(values['local-port'], values.remote, DEFAULT_LOCAL_PORT);
-  const route = await routeFromOptions(positionals[0]!, values);
+  const route = await routeFromOptions(target, values);
   const connect = await connectSettingsFromOptions(values);
   const server = route[route.length - 1]!;
   output.say(`Connecting to ${server.user}@${formatHostPort(server.host, server.port)}${route.length > 1 ? ` through ${route.slice(0, -1).map((hop) => hop.label).join(', ')}` : ''}...`);

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { isReclaimError, ReclaimError } from './errors.js';
+import { asReclaimError, ReclaimError } from './errors.js';
 import { ForwardListener, probeForward } from './forward.js';
 import { LOOPBACK } from './loopback.js';
 import { describeNetworkError, httpRequest, networkErrorCode } from './http-request.js';
@@ -272,10 +272,4 @@ async function checkLocalPlexTv(plexTvUrl: string, headers: Record<string, strin
       fix: 'Check this computer\'s internet connection, VPN or proxy. You can still claim with a token from https://www.plex.tv/claim fetched on another device.',
     };
   }
-}
-
-function asReclaimError(error: unknown): ReclaimError {
-  return isReclaimError(error)
-    ? error
-    : new ReclaimError('UNEXPECTED', `Something unexpected went wrong: ${(error as Error)?.message ?? String(error)}`, 'Try again; if it persists, report it.');
 }

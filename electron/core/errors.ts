@@ -54,6 +54,17 @@ export function isReclaimError(value: unknown): value is ReclaimError {
   return value instanceof ReclaimError;
 }
 
+/** Anything thrown, as a ReclaimError: ours as they are, anything else as UNEXPECTED in words. */
+export function asReclaimError(error: unknown): ReclaimError {
+  return isReclaimError(error)
+    ? error
+    : new ReclaimError(
+        'UNEXPECTED',
+        `Something unexpected went wrong: ${(error as Error)?.message ?? String(error)}`,
+        'Try again. If it happens again, please report it with what you did (without any passwords).',
+      );
+}
+
 export function badInput(message: string, fix: string, details?: ErrorDetails): ReclaimError {
   return new ReclaimError('BAD_INPUT', message, fix, details);
 }

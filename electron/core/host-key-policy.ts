@@ -43,6 +43,11 @@ const ALGORITHMS_BY_KEY_TYPE: Record<string, string[]> = {
   'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256'],
 };
+/** Where OpenSSH keeps the server's public key of this type: ssh-ed25519 → ssh_host_ed25519_key.pub. */
+function serverKeyFile(type: string): string {
+  return `/etc/ssh/ssh_host_${type.replace(/^ssh-|-sha2-.*$/g, '')}_key.pub`;
+}
+
 const DEFAULT_HOST_KEY_ALGORITHMS = Object.values(ALGORITHMS_BY_KEY_TYPE).flat();
 
 /**
@@ -89,7 +94,7 @@ export function createHostKeyCheck(options: {
           'HOST_KEY_CHANGED',
           `WARNING: the identity key of ${where} has CHANGED. It was ${first.fingerprint} and is now ${fingerprint}. ` +
             'Someone could be intercepting the connection, or the server was reinstalled. Reclaim refused to connect.',
-          `Ask the server's admin to confirm the new key (on the server: ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-|-sha2-.*$/g, '')}_key.pub). ` +
+          `Ask the server's admin to confirm the new key (on the server: ssh-keygen -lf ${serverKeyFile(type)}). ` +
             `Only if it matches ${fingerprint}, remove line ${first.line} of ${first.file} ` +
             `(ssh-keygen -R '${knownHostsName(host, port)}' -f '${first.file}') and connect again.`,
           { ...facts, known: verdict.known },
@@ -104,7 +109,7 @@ export function createHostKeyCheck(options: {
           declined
             ? `You did not accept the identity key of ${where} (${type} ${fingerprint}), so Reclaim did not connect.`
             : `Reclaim has never seen the identity key of ${where} (${type} ${fingerprint}) and could not ask you to confirm it.`,
-          `Compare ${fingerprint} with the server's own key (on the server: ssh-keygen -lf /etc/ssh/ssh_host_${type.replace(/^ssh-|-sha2-.*$/g, '')}_key.pub). ` +
+          `Compare ${fingerprint} with the server's own key (on the server: ssh-keygen -lf ${serverKeyFile(type)}). ` +
             (firstUse ? 'If they match, connect again and accept it (or pass --accept-new).' : 'This server already had a key of another type on record, so accept it only after checking.'),
           { ...facts, otherTypesKnown: verdict.otherTypesKnown },
         );
