@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
 import { makeKeyPair, type KeyPair } from '../support/keys.js';
 import { httpGet, occupyPort, portIsFree, tryConnect } from '../support/net.js';
 import { createNetHost, type NetHost } from '../support/netns.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { startSshd, type Sshd, type SshdOptions } from '../support/sshd.js';
 
 // The forward itself, end to end: a real sshd in a network namespace "server" whose HTTP
 // service listens on the server's own 127.0.0.1:32400, reachable only through the tunnel.
@@ -54,6 +54,13 @@ function rawRequest(port: number, text: string): Promise<string> {
     socket.on('error', reject);
     socket.setTimeout(20_000, () => socket.destroy(new Error('no reply')));
   });
+}
+
+/** Another sshd (root namespace, loopback) for one test, trusted beside the main one. */
+async function extraSshd(options: SshdOptions = {}): Promise<Sshd> {
+  const extra = await startSshd({ authorizedKeys: [key.publicLine], ...options });
+  await appendFile(knownHosts, `${extra.knownHostsLine()}\n`);
+  return extra;
 }
 
 function routeTo(s: Sshd): SshHop[] {
@@ -123,9 +130,8 @@ describe('the forward', () => {
     expect(error.code).toBe('REMOTE_NOT_LISTENING');
     expect(error.message).toContain('127.0.0.1:32407');
     expect(await portIsFree(free.port)).toBe(true);
-    const plexDown = await startSshd({ authorizedKeys: [key.publicLine] });
+    const plexDown = await extraSshd();
     try {
-      await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${plexDown.knownHostsLine()}\n`);
       const plexError = await openError(Tunnel.open({ route: routeTo(plexDown), connect: settings(), localPort: 0 }));
       expect(plexError.code).toBe('REMOTE_NOT_LISTENING');
       expect(plexError.message).toMatch(/Is Plex Media Server running\?/);
@@ -140,9 +146,8 @@ describe('the forward', () => {
     ['PermitOpen 127.0.0.1:1'],
     ['DisableForwarding yes'],
   ])('explains that the account may not forward (%s)', async (line) => {
-    const forbidden = await startSshd({ authorizedKeys: [key.publicLine], config: [line] });
+    const forbidden = await extraSshd({ config: [line] });
     try {
-      await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${forbidden.knownHostsLine()}\n`);
       const error = await openError(Tunnel.open({ route: routeTo(forbidden), connect: settings(), localPort: 0 }));
       expect(error.code).toBe('FORWARD_PROHIBITED');
       expect(error.fix).toMatch(/AllowTcpForwarding/);
@@ -152,9 +157,8 @@ describe('the forward', () => {
   });
 
   it('refuses forwarding for a key restricted in authorized_keys', async () => {
-    const restricted = await startSshd({ authorizedKeys: [`restrict ${key.publicLine}`] });
+    const restricted = await extraSshd({ authorizedKeys: [`restrict ${key.publicLine}`] });
     try {
-      await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${restricted.knownHostsLine()}\n`);
       const error = await openError(Tunnel.open({ route: routeTo(restricted), connect: settings(), localPort: 0 }));
       expect(error.code).toBe('FORWARD_PROHIBITED');
     } finally {
@@ -165,11 +169,10 @@ describe('the forward', () => {
 
 describe('the service stopping under a live tunnel', () => {
   it('is reported as a warning with the fix, while the tunnel stays up', async () => {
-    const rootSshd = await startSshd({ authorizedKeys: [key.publicLine] });
+    const rootSshd = await extraSshd();
     const service = net.createServer((socket) => socket.end('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n'));
     await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', () => resolve()));
     const servicePort = (service.address() as net.AddressInfo).port;
-    await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${rootSshd.knownHostsLine()}\n`);
     const events = new EventLog<TunnelEvent>();
     const tunnel = await Tunnel.open({ route: routeTo(rootSshd), connect: settings(), localPort: 0, remote: { host: '127.0.0.1', port: servicePort } }, events.push);
     try {
@@ -248,8 +251,7 @@ describe('a live tunnel', () => {
   });
 
   it('close() during a reconnect stops the attempt at once, even one stuck waiting on the server', async () => {
-    const rootSshd = await startSshd({ authorizedKeys: [key.publicLine] });
-    await writeFile(knownHosts, `${sshd.knownHostsLine()}\n${rootSshd.knownHostsLine()}\n`);
+    const rootSshd = await extraSshd();
     const events = new EventLog<TunnelEvent>();
     const tunnel = await Tunnel.open(
       { route: routeTo(rootSshd), connect: settings(), localPort: 0, remote: { host: '127.0.0.1', port: rootSshd.port }, reconnect: { initialDelayMs: 10, maxDelayMs: 10 } },
