@@ -1,4 +1,4 @@
-import { diagnose, type CheckId } from '../core/diagnose.js';
+import { CHECK_TITLES, diagnose } from '../core/diagnose.js';
 import { plexTvUrl } from '../core/plex-tv.js';
 import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot } from './one-shot.js';
@@ -11,19 +11,6 @@ Server answering and being claimed, and whether the server reaches plex.tv (name
 certificates, clock). Each failed check comes with a fix. Exits 1 when any check fails.
 ${ONE_SHOT_HELP}
 ${SSH_OPTIONS_HELP}`;
-
-const TITLES: Record<CheckId, string> = {
-  'ssh-login': 'SSH login',
-  forwarding: 'Port forwarding allowed',
-  'pms-listening': 'Plex Media Server listening',
-  'pms-identity': 'Plex Media Server answering',
-  'pms-local': 'Tunnel seen as local',
-  'pms-claimed': 'Server claimed',
-  'server-dns': 'Server looks up plex.tv',
-  'server-https': 'Server reaches plex.tv over HTTPS',
-  'server-clock': 'Server clock',
-  'local-plex-tv': 'This computer reaches plex.tv',
-};
 
 export async function runDiagnose(args: string[], output: Output): Promise<number> {
   const shot = await parseOneShot('diagnose', args);
@@ -40,7 +27,7 @@ export async function runDiagnose(args: string[], output: Output): Promise<numbe
     onCheck: (check) => {
       output.event({ event: 'check', ...check });
       const mark = check.ok === true ? 'ok  ' : check.ok === false ? 'FAIL' : '--  ';
-      output.say(`[${mark}] ${TITLES[check.id]}: ${check.detail}${check.ok === false && check.fix ? `\n       Fix: ${check.fix}` : ''}`, 'stdout');
+      output.say(`[${mark}] ${CHECK_TITLES[check.id]}: ${check.detail}${check.ok === false && check.fix ? `\n       Fix: ${check.fix}` : ''}`, 'stdout');
     },
   });
   const ok = checks.every((check) => check.ok !== false);

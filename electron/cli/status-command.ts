@@ -1,3 +1,4 @@
+import { readServerStatus } from '../core/server-status.js';
 import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot, withPms } from './one-shot.js';
 import { SSH_OPTIONS_HELP } from './ssh-options.js';
@@ -14,12 +15,7 @@ export async function runStatus(args: string[], output: Output): Promise<number>
     output.say(STATUS_HELP, 'stdout');
     return 0;
   }
-  const status = await withPms(shot, async (pms) => {
-    const identity = await pms.identity();
-    const signIn = await pms.signIn();
-    return { identity, signIn: signIn === 'needs-token' ? undefined : signIn };
-  });
-  const { identity, signIn } = status;
+  const { identity, signIn } = await withPms(shot, readServerStatus);
   output.event({
     event: 'status',
     claimed: identity.claimed,

@@ -20,6 +20,8 @@ export interface AuthSettings {
   password?: string;
   /** Agent socket or pipe; undefined means no agent. */
   agent?: string;
+  /** false: password and keyboard-interactive only (no agent, no key files, no passphrase questions). */
+  keys?: boolean;
 }
 
 /** What the person is doing right now; the login timer pauses while they are asked something. */
@@ -73,10 +75,11 @@ export function createAuthHandler(options: {
 }): AuthHandlerMiddleware {
   const { user, hostLabel, settings, prompter, askPerson, log } = options;
   const home = options.home ?? os.homedir();
+  const useKeys = settings.keys !== false;
   const keys: KeyCandidate[] = [];
-  if (settings.identityFile) keys.push({ file: settings.identityFile, explicit: true });
+  if (settings.identityFile && useKeys) keys.push({ file: settings.identityFile, explicit: true });
   const configured = settings.configIdentityFiles ?? [];
-  const keyFiles = configured.length || settings.identityFile
+  const keyFiles = !useKeys ? [] : configured.length || settings.identityFile
     ? configured
     : DEFAULT_KEY_NAMES.map((name) => path.join(home, '.ssh', name));
 
@@ -86,7 +89,7 @@ export function createAuthHandler(options: {
   const add = (method: AuthenticationType, run: Step) => steps.push({ method, run });
 
   for (const key of keys) add('publickey', () => keyAuth(key));
-  if (settings.agent) {
+  if (settings.agent && useKeys) {
     const agent = settings.agent;
     add('agent', async () => {
       log.tried.push('ssh-agent');

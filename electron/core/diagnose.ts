@@ -25,6 +25,20 @@ export type CheckId =
   | 'server-clock'
   | 'local-plex-tv';
 
+/** What each check is about, in a few words. */
+export const CHECK_TITLES: Record<CheckId, string> = {
+  'ssh-login': 'SSH login',
+  forwarding: 'Port forwarding allowed',
+  'pms-listening': 'Plex Media Server listening',
+  'pms-identity': 'Plex Media Server answering',
+  'pms-local': 'Tunnel seen as local',
+  'pms-claimed': 'Server claimed',
+  'server-dns': 'Server looks up plex.tv',
+  'server-https': 'Server reaches plex.tv over HTTPS',
+  'server-clock': 'Server clock',
+  'local-plex-tv': 'This computer reaches plex.tv',
+};
+
 export interface Check {
   id: CheckId;
   /** true passed, false failed, null could not be run (an earlier check failed, or no tool). */

@@ -44,7 +44,7 @@ const ALGORITHMS_BY_KEY_TYPE: Record<string, string[]> = {
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256'],
 };
 /** Where OpenSSH keeps the server's public key of this type: ssh-ed25519 → ssh_host_ed25519_key.pub. */
-function serverKeyFile(type: string): string {
+export function serverKeyFile(type: string): string {
   return `/etc/ssh/ssh_host_${type.replace(/^ssh-|-sha2-.*$/g, '')}_key.pub`;
 }
 

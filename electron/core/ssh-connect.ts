@@ -34,7 +34,11 @@ export interface ConnectSettings {
   keepaliveCountMax?: number;
   /** Aborting stops the attempt at once, wherever it is (closing a tunnel while it reconnects). */
   signal?: AbortSignal;
+  /** Told as each hop moves on, so a window can show where a slow login is. */
+  onProgress?: (step: LoginStep, hop: SshHop) => void;
 }
+
+export type LoginStep = 'connecting' | 'verifying-host-key' | 'signing-in';
 
 export interface SshConnection {
   /** The session on the last hop: forwards and commands go through it. */
@@ -59,6 +63,7 @@ export async function connectRoute(hops: SshHop[], settings: ConnectSettings): P
     let hostKey: VerifiedHostKey | undefined;
     let sock: Duplex | undefined;
     for (const [index, hop] of hops.entries()) {
+      settings.onProgress?.('connecting', hop);
       if (index > 0) sock = await openJumpChannel(clients[index - 1]!, hops[index - 1]!, hop);
       const login = await loginHop(hop, settings, sock ?? (await connectTcp(hop, settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, settings.signal)));
       clients.push(login.client);
@@ -290,7 +295,13 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
           readyTimeout: 0,
           keepaliveInterval: settings.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_INTERVAL_MS,
           keepaliveCountMax: settings.keepaliveCountMax ?? DEFAULT_KEEPALIVE_COUNT_MAX,
-          hostVerifier: (key: Buffer, verify: (trusted: boolean) => void) => hostKeyCheck.verify(key, verify),
+          hostVerifier: (key: Buffer, verify: (trusted: boolean) => void) => {
+            settings.onProgress?.('verifying-host-key', hop);
+            hostKeyCheck.verify(key, (trusted) => {
+              if (trusted) settings.onProgress?.('signing-in', hop);
+              verify(trusted);
+            });
+          },
           authHandler,
           algorithms: { serverHostKey: serverHostKey as ssh2.ServerHostKeyAlgorithm[] },
         });

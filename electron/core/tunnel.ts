@@ -24,6 +24,8 @@ export interface TunnelOptions {
   /** Default 127.0.0.1:32400 on the server: Plex trusts only its own loopback. */
   remote?: HostPort;
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** Called once logged in, as the far end is tried (a window shows it as a step). */
+  onCheckingForward?: () => void;
 }
 
 export type TunnelEvent =
@@ -43,6 +45,7 @@ export class Tunnel {
   private closing = false;
   private wakeReconnect: (() => void) | undefined;
   private attempt: AbortController | undefined;
+  private lastHostKey: VerifiedHostKey | undefined;
 
   private constructor(
     private readonly options: TunnelOptions,
@@ -68,6 +71,7 @@ export class Tunnel {
     };
     try {
       const connection = await connectRoute(options.route, connect);
+      options.onCheckingForward?.();
       await probeForward(connection.client, tunnel.serverLabel, remote).catch((error: unknown) => {
         connection.close();
         throw error;
@@ -82,6 +86,11 @@ export class Tunnel {
 
   get localPort(): number {
     return this.listener.port;
+  }
+
+  /** The server key of the current (or last) link. */
+  get hostKey(): VerifiedHostKey | undefined {
+    return this.lastHostKey;
   }
 
   get localUrl(): string {
@@ -115,6 +124,7 @@ export class Tunnel {
 
   private adopt(connection: SshConnection, reconnected: boolean): void {
     this.connection = connection;
+    this.lastHostKey = connection.hostKey;
     let lastError: Error | undefined;
     connection.client.on('error', (error: Error) => {
       lastError = error;

@@ -1,0 +1,433 @@
+import type {
+  ClaimOutcome,
+  Connection,
+  DiagnoseCheck,
+  ProfileFields,
+  PromptAnswer,
+  ReclaimEvent,
+  ReclaimHandlers,
+  ServerProfile,
+  ServerStatus,
+  ViewBounds,
+} from '../../shared/ipc-contract.js';
+import type { AuthSettings } from '../auth.js';
+import { claimServer, validateClaimToken, type ClaimResult } from '../claim.js';
+import { diagnose } from '../diagnose.js';
+import { badInput, ReclaimError } from '../errors.js';
+import type { HostKeyStore } from '../host-key-policy.js';
+import { PmsClient } from '../pms.js';
+import { signInWithPlex } from '../plex-signin.js';
+import { PlexTvClient } from '../plex-tv.js';
+import { rememberSecrets, type Prompter } from '../prompter.js';
+import { resolveRoute } from '../route.js';
+import { readServerStatus } from '../server-status.js';
+import type { ResolveOptions } from '../ssh-config.js';
+import type { ConnectSettings, SshHop } from '../ssh-connect.js';
+import { parseHostPort, formatHostPort } from '../target.js';
+import { Tunnel, type TunnelEvent } from '../tunnel.js';
+import { describeCheck, diagnoseReport } from './diagnose-report.js';
+import { toErrorInfo } from './error-info.js';
+import { checkProfileFields, profilesFromSshConfig, ProfileStore } from './profiles.js';
+import { PromptBroker } from './prompt-broker.js';
+import type { SecretVault } from './secret-vault.js';
+
+// Everything the desktop window can ask for, in plain Node: saved servers, one tunnel per
+// connected server, the questions SSH asks on the way, claiming and diagnosing. The Electron
+// main process and the UI tests both drive this same class; only AppHost differs.
+
+/** What only the surrounding shell can do (Electron in the app, a browser page in the UI tests). */
+export interface AppHost {
+  vault: SecretVault;
+  /** Hands an address to the person's own browser. */
+  openExternal(url: string): Promise<void>;
+  /** Shows the plex.tv sign-in page in a child window; returns how to close it. */
+  openSignInWindow(url: string): () => void;
+  copyText(text: string): void;
+  /** Lays the server's Plex Web App over `bounds`, or hides it (view null). */
+  showPlexView(view: { profileId: string; webUrl: string } | null, bounds: ViewBounds | null): void;
+}
+
+export interface AppServiceOptions {
+  host: AppHost;
+  emit(event: ReclaimEvent): void;
+  profilesFile: string;
+  /** known_hosts files trusted and the one new keys are recorded in. */
+  hostKeys: Omit<HostKeyStore, 'acceptNew'>;
+  plexTvUrl: string;
+  plexHeaders: Record<string, string>;
+  findAgent(): string | undefined;
+  sshConfig?: ResolveOptions;
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+}
+
+interface Session {
+  profile: ServerProfile;
+  route: SshHop[];
+  /** Remembers typed secrets for this session, so reconnects and diagnose do not ask again. */
+  prompter: Prompter;
+  attempt: AbortController;
+  tunnel?: Tunnel;
+  pms?: PmsClient;
+  connection?: Connection;
+  signIn?: { cancel: AbortController; closeWindow?: () => void };
+}
+
+export class AppService implements ReclaimHandlers {
+  private readonly store: ProfileStore;
+  private readonly broker: PromptBroker;
+  private readonly sessions = new Map<string, Session>();
+  private readonly lastChecks = new Map<string, DiagnoseCheck[]>();
+  /** One prompter per server that is not connected, for diagnose. */
+  private readonly idlePrompters = new Map<string, Prompter>();
+
+  constructor(private readonly options: AppServiceOptions) {
+    this.store = new ProfileStore(options.profilesFile);
+    this.broker = new PromptBroker(options.emit, options.host.vault);
+  }
+
+  async listProfiles(): Promise<ServerProfile[]> {
+    const stored = await this.store.list();
+    return Promise.all(stored.map(async (profile) => ({ ...profile, hasSavedSecret: await this.options.host.vault.has(profile.id) })));
+  }
+
+  async checkProfile(fields: ProfileFields): Promise<null> {
+    await checkProfileFields(fields);
+    return null;
+  }
+
+  async saveProfile(id: string | null, fields: ProfileFields): Promise<ServerProfile> {
+    const checked = await checkProfileFields(fields);
+    const saved = await this.store.save(id, checked);
+    return { ...saved, hasSavedSecret: await this.options.host.vault.has(saved.id) };
+  }
+
+  async deleteProfile(id: string): Promise<null> {
+    await this.disconnect(id);
+    await this.options.host.vault.forget(id);
+    await this.store.remove(id);
+    this.lastChecks.delete(id);
+    return null;
+  }
+
+  importSshConfig(): Promise<ProfileFields[]> {
+    return profilesFromSshConfig(this.options.sshConfig);
+  }
+
+  async forgetSecret(id: string): Promise<null> {
+    await this.options.host.vault.forget(id);
+    return null;
+  }
+
+  async listConnections(): Promise<Connection[]> {
+    return [...this.sessions.values()].flatMap((session) => (session.connection ? [session.connection] : []));
+  }
+
+  async connect(id: string): Promise<Connection> {
+    const existing = this.sessions.get(id);
+    if (existing?.connection) return existing.connection;
+    if (existing) throw badInput('Reclaim is already connecting to this server.', 'Wait for it to finish, or press Cancel.');
+    const profile = await this.profile(id);
+    const session: Session = {
+      profile,
+      route: await this.route(profile),
+      prompter: this.prompterFor(id),
+      attempt: new AbortController(),
+    };
+    this.sessions.set(id, session);
+    const emitStep = (step: Extract<ReclaimEvent, { type: 'connect-step' }>['step'], hop: string) => this.options.emit({ type: 'connect-step', profileId: id, step, hop });
+    try {
+      const connect = this.connectSettings(session, (step, hop) => emitStep(step, hop.label));
+      const server = session.route[session.route.length - 1]!.label;
+      session.tunnel = await Tunnel.open(
+        {
+          route: session.route,
+          connect,
+          localPort: profile.localPort,
+          remote: parseHostPort(profile.remote, 'Plex address on the server'),
+          reconnect: this.options.reconnect,
+          onCheckingForward: () => emitStep('opening-forward', server),
+        },
+        (event) => this.onTunnelEvent(id, event),
+      );
+      session.pms = new PmsClient(session.tunnel.localUrl, this.options.plexHeaders);
+      emitStep('checking-plex', server);
+      session.connection = await this.describeConnection(session);
+      this.idlePrompters.delete(id);
+      return session.connection;
+    } catch (error) {
+      await this.endSession(id);
+      throw error;
+    }
+  }
+
+  async disconnect(id: string): Promise<null> {
+    await this.endSession(id);
+    return null;
+  }
+
+  async reconnect(id: string): Promise<null> {
+    this.connected(id).tunnel.reconnectNow();
+    return null;
+  }
+
+  async answerPrompt(promptId: string, answer: PromptAnswer): Promise<null> {
+    this.broker.answer(promptId, answer);
+    return null;
+  }
+
+  async refreshStatus(id: string): Promise<ServerStatus> {
+    const session = this.connected(id);
+    const status = await this.freshStatus(session);
+    session.connection = { ...session.connection, status, statusError: undefined };
+    return status;
+  }
+
+  async claimWithPlex(id: string, signInWhere: 'window' | 'browser'): Promise<ClaimOutcome> {
+    const session = this.connected(id);
+    if (session.signIn) throw badInput('A Plex sign-in is already waiting for this server.', 'Finish it in the sign-in window, or cancel it first.');
+    const step = (claimStep: Extract<ReclaimEvent, { type: 'claim-step' }>['step']) => this.options.emit({ type: 'claim-step', profileId: id, step: claimStep });
+    step('checking');
+    const before = await this.freshStatus(session);
+    if (before.claimed) return { outcome: 'already-claimed', status: before };
+
+    const plexTv = new PlexTvClient(this.options.plexTvUrl, this.options.plexHeaders);
+    const signIn: NonNullable<Session['signIn']> = { cancel: new AbortController() };
+    session.signIn = signIn;
+    try {
+      step('signing-in');
+      const signedIn = await signInWithPlex(plexTv, {
+        signal: signIn.cancel.signal,
+        onUrl: (url) => {
+          this.options.emit({ type: 'signin-url', profileId: id, url });
+          if (signInWhere === 'window') signIn.closeWindow = this.options.host.openSignInWindow(url);
+          else void this.options.host.openExternal(url);
+        },
+      });
+      signIn.closeWindow?.();
+      // The account token lives only in this call: used for one claim token and then dropped.
+      const result = await claimServer({
+        pms: session.pms,
+        source: { kind: 'account', userToken: signedIn.token, plexTv },
+        // 'checking' was shown already, before the sign-in.
+        onStep: (claimStep) => {
+          if (claimStep !== 'checking') step(claimStep);
+        },
+      });
+      return await this.claimOutcome(session, result);
+    } finally {
+      signIn.closeWindow?.();
+      if (session.signIn === signIn) session.signIn = undefined;
+      await plexTv.close();
+    }
+  }
+
+  async cancelSignIn(id: string): Promise<null> {
+    this.sessions.get(id)?.signIn?.cancel.abort();
+    return null;
+  }
+
+  async claimWithToken(id: string, claimToken: string): Promise<ClaimOutcome> {
+    const token = validateClaimToken(claimToken);
+    const session = this.connected(id);
+    const result = await claimServer({
+      pms: session.pms,
+      source: { kind: 'token', claimToken: token },
+      onStep: (step) => this.options.emit({ type: 'claim-step', profileId: id, step }),
+    });
+    return this.claimOutcome(session, result);
+  }
+
+  /** Works whether or not the server is connected: it is most useful when connecting fails. */
+  async diagnose(id: string): Promise<DiagnoseCheck[]> {
+    const session = this.sessions.get(id);
+    const profile = session?.profile ?? (await this.profile(id));
+    const checks: DiagnoseCheck[] = [];
+    this.lastChecks.delete(id);
+    const prompterSession = session ?? { profile, prompter: this.prompterFor(id), attempt: new AbortController(), route: [] };
+    await diagnose({
+      route: session?.route ?? (await this.route(profile)),
+      connect: this.connectSettings(prompterSession),
+      remote: parseHostPort(profile.remote, 'Plex address on the server'),
+      plexTvUrl: this.options.plexTvUrl,
+      plexHeaders: this.options.plexHeaders,
+      onCheck: (check) => {
+        const described = describeCheck(check);
+        checks.push(described);
+        this.options.emit({ type: 'diagnose-check', profileId: id, check: described });
+      },
+    });
+    this.lastChecks.set(id, checks);
+    return checks;
+  }
+
+  async copyDiagnoseReport(id: string): Promise<string> {
+    const checks = this.lastChecks.get(id);
+    if (!checks) throw badInput('There is no diagnose report for this server yet.', 'Run Diagnose first.');
+    const profile = await this.profile(id);
+    const report = diagnoseReport(`${profile.name} (${profile.user ? `${profile.user}@` : ''}${formatHostPort(profile.host, profile.sshPort)})`, checks, new Date());
+    this.options.host.copyText(report);
+    return report;
+  }
+
+  async openInBrowser(id: string): Promise<null> {
+    await this.options.host.openExternal(this.connected(id).connection.webUrl);
+    return null;
+  }
+
+  async showPlexView(id: string, bounds: ViewBounds | null): Promise<null> {
+    if (bounds === null) {
+      this.options.host.showPlexView(null, null);
+      return null;
+    }
+    const { connection } = this.connected(id);
+    this.options.host.showPlexView({ profileId: id, webUrl: connection.webUrl }, bounds);
+    return null;
+  }
+
+  /** Closes every tunnel (the app is quitting). */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.endSession(id)));
+  }
+
+  private async profile(id: string): Promise<ServerProfile> {
+    const stored = await this.store.get(id);
+    return { ...stored, hasSavedSecret: await this.options.host.vault.has(id) };
+  }
+
+  private route(profile: ProfileFields): Promise<SshHop[]> {
+    return resolveRoute({
+      target: profile.user ? `${profile.user}@${profile.host}` : profile.host,
+      // 22 in the form means "the usual": a Port from ~/.ssh/config still applies then.
+      port: profile.sshPort === 22 ? undefined : profile.sshPort,
+      jump: profile.jump || undefined,
+      config: this.options.sshConfig ?? {},
+    });
+  }
+
+  private prompterFor(id: string): Prompter {
+    const session = this.sessions.get(id);
+    if (session) return session.prompter;
+    let prompter = this.idlePrompters.get(id);
+    if (!prompter) {
+      prompter = rememberSecrets(this.broker.prompterFor(id));
+      this.idlePrompters.set(id, prompter);
+    }
+    return prompter;
+  }
+
+  private connectSettings(session: Pick<Session, 'profile' | 'prompter' | 'attempt'>, onProgress?: ConnectSettings['onProgress']): ConnectSettings {
+    const { profile } = session;
+    const agent = profile.auth === 'password' ? undefined : this.options.findAgent();
+    const auth: Omit<AuthSettings, 'configIdentityFiles'> = profile.auth === 'key'
+      ? { identityFile: profile.keyPath, agent }
+      : profile.auth === 'password' ? { keys: false } : { agent };
+    return {
+      auth,
+      hostKeys: { ...this.options.hostKeys, acceptNew: false },
+      prompter: session.prompter,
+      signal: session.attempt.signal,
+      onProgress,
+    };
+  }
+
+  private async describeConnection(session: Session): Promise<Connection> {
+    const tunnel = session.tunnel!;
+    const base = {
+      profileId: session.profile.id,
+      localPort: tunnel.localPort,
+      webUrl: `${tunnel.localUrl}/web`,
+      hostKey: tunnel.hostKey!,
+    };
+    try {
+      return { ...base, status: await this.freshStatus(session) };
+    } catch (error) {
+      // The tunnel works; Plex behind it does not answer properly. Say so on the card.
+      return { ...base, status: null, statusError: toErrorInfo(error) };
+    }
+  }
+
+  private async claimOutcome(session: Session & { connection: Connection }, result: ClaimResult): Promise<ClaimOutcome> {
+    const status: ServerStatus = await this.freshStatus(session).catch(() => ({
+      version: result.identity.version,
+      claimed: result.identity.claimed,
+      machineIdentifier: result.identity.machineIdentifier,
+    }));
+    session.connection = { ...session.connection, status, statusError: undefined };
+    if (result.outcome === 'already-claimed') return { outcome: 'already-claimed', status };
+    return { outcome: 'claimed', status: { ...status, account: status.account ?? result.username }, account: result.username };
+  }
+
+  /**
+   * Plex tells its name only while unclaimed or to its owner; once claimed, the name read
+   * earlier on this connection is kept rather than forgotten.
+   */
+  private async freshStatus(session: Session): Promise<ServerStatus> {
+    const status = await serverStatus(session.pms!);
+    const before = session.connection?.status;
+    if (!status.friendlyName && before?.machineIdentifier === status.machineIdentifier) status.friendlyName = before.friendlyName;
+    return status;
+  }
+
+  private connected(id: string): Session & { tunnel: Tunnel; pms: PmsClient; connection: Connection } {
+    const session = this.sessions.get(id);
+    if (!session?.tunnel || !session.pms || !session.connection) {
+      throw new ReclaimError('CONNECT_FAILED', 'This server is not connected.', 'Press Connect first.');
+    }
+    return session as Session & { tunnel: Tunnel; pms: PmsClient; connection: Connection };
+  }
+
+  private onTunnelEvent(id: string, event: TunnelEvent): void {
+    const session = this.sessions.get(id);
+    switch (event.event) {
+      case 'ready':
+        // The first ready is the answer to connect(); later ones are recoveries.
+        if (event.reconnected && session?.connection) {
+          void this.describeConnection(session).then((connection) => {
+            session.connection = connection;
+            this.options.emit({ type: 'connected', connection });
+          });
+        }
+        break;
+      case 'reconnecting':
+        this.options.emit({ type: 'reconnecting', profileId: id, attempt: event.attempt, delayMs: event.delayMs, message: event.message });
+        break;
+      case 'warning':
+        this.options.emit({ type: 'warning', profileId: id, message: event.message, fix: event.fix });
+        break;
+      case 'blocked':
+        this.options.emit({ type: 'blocked', profileId: id, reason: event.reason });
+        break;
+      case 'error':
+        this.options.emit({ type: 'disconnected', profileId: id, error: toErrorInfo(event.error) });
+        void this.endSession(id, false);
+        break;
+      case 'closed':
+        break;
+    }
+  }
+
+  private async endSession(id: string, announce = true): Promise<void> {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    session.attempt.abort();
+    session.signIn?.cancel.abort();
+    session.signIn?.closeWindow?.();
+    this.broker.cancelFor(id);
+    this.options.host.showPlexView(null, null);
+    await session.tunnel?.close();
+    await session.pms?.close();
+    if (announce && session.connection) this.options.emit({ type: 'disconnected', profileId: id });
+  }
+}
+
+async function serverStatus(pms: PmsClient): Promise<ServerStatus> {
+  const { identity, signIn } = await readServerStatus(pms);
+  return {
+    friendlyName: signIn?.friendlyName,
+    version: identity.version,
+    claimed: identity.claimed,
+    machineIdentifier: identity.machineIdentifier,
+    account: signIn?.username,
+  };
+}

@@ -1,0 +1,30 @@
+// Where a password or passphrase goes when, and only when, the person ticks "remember": the
+// desktop app backs this with Electron's safeStorage (the OS keychain / DPAPI / libsecret), so
+// nothing is ever written in plain text. One secret per saved server, for one question.
+
+export interface SavedSecret {
+  kind: 'password' | 'passphrase';
+  /** `user@host` or the key file: the question this secret answers. */
+  subject: string;
+  secret: string;
+}
+
+export interface SecretVault {
+  /** False where the OS offers no real encryption (then "remember" is not offered). */
+  canSave(): boolean;
+  load(profileId: string): Promise<SavedSecret | undefined>;
+  save(profileId: string, saved: SavedSecret): Promise<void>;
+  forget(profileId: string): Promise<void>;
+  has(profileId: string): Promise<boolean>;
+}
+
+/** For a session where nothing may be saved. */
+export const NO_VAULT: SecretVault = {
+  canSave: () => false,
+  load: async () => undefined,
+  save: async () => {
+    throw new Error('This computer offers no encrypted storage, so Reclaim does not save passwords.');
+  },
+  forget: async () => {},
+  has: async () => false,
+};

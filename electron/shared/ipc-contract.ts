@@ -1,0 +1,239 @@
+// The one contract between the React UI and the rest of the app, in the style of GitHub
+// Desktop's ipc-shared.ts: every request the UI can make (ReclaimApi), every event it can
+// receive (ReclaimEvent), and the plain data they carry. The preload builds `window.reclaim`
+// from API_METHODS, main routes the same names to the core, and the UI tests back the same API
+// with the real core. Pure types and constants only: this file runs in all three places.
+
+/** A failure as the UI shows it: what went wrong and what to do, never a stack trace. */
+export interface ErrorInfo {
+  /** Stable code (see README "Error codes"). */
+  code: string;
+  message: string;
+  fix: string;
+  /** For a BAD_INPUT about one form field: which one. */
+  field?: keyof ProfileFields;
+  /** HOST_KEY_CHANGED: what was on record and what the server showed. */
+  hostKey?: { known: string; seen: string; file: string; line: number; serverCommand: string };
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+export type AuthMethod = 'auto' | 'key' | 'password';
+
+/** What the person types into the server form; everything is checked by main before use. */
+export interface ProfileFields {
+  name: string;
+  /** Host name, IP address or ~/.ssh/config alias. */
+  host: string;
+  sshPort: number;
+  /** Empty: from ~/.ssh/config, else this computer's user name. */
+  user: string;
+  auth: AuthMethod;
+  /** Private key file, for auth 'key'. */
+  keyPath: string;
+  /** Jump host(s): `[user@]host[:port][,...]`, or empty. */
+  jump: string;
+  /** 127.0.0.1 port on this computer; 0 picks any free port. */
+  localPort: number;
+  /** Plex as seen from the server, `HOST:PORT`. */
+  remote: string;
+}
+
+export interface ServerProfile extends ProfileFields {
+  id: string;
+  /** A password or passphrase is saved, encrypted by the OS (safeStorage), for this server. */
+  hasSavedSecret: boolean;
+}
+
+export const DEFAULT_PROFILE: ProfileFields = {
+  name: '',
+  host: '',
+  sshPort: 22,
+  user: '',
+  auth: 'auto',
+  keyPath: '',
+  jump: '',
+  localPort: 8888,
+  remote: '127.0.0.1:32400',
+};
+
+/** The real steps of connecting, in order. */
+export type ConnectStep = 'connecting' | 'verifying-host-key' | 'signing-in' | 'opening-forward' | 'checking-plex';
+export const CONNECT_STEPS: readonly ConnectStep[] = ['connecting', 'verifying-host-key', 'signing-in', 'opening-forward', 'checking-plex'];
+
+export interface HostKeyInfo {
+  type: string;
+  /** SHA256 fingerprint exactly as `ssh-keygen -lf` prints it. */
+  fingerprint: string;
+}
+
+export interface ServerStatus {
+  friendlyName?: string;
+  version: string;
+  claimed: boolean;
+  machineIdentifier: string;
+  /** The plex.tv account the server is signed in as, when it says so. */
+  account?: string;
+}
+
+export interface Connection {
+  profileId: string;
+  localPort: number;
+  /** http://127.0.0.1:<port>/web: the server's own Plex Web App, through the tunnel. */
+  webUrl: string;
+  hostKey: HostKeyInfo;
+  /** null when Plex could not be read; statusError says why. */
+  status: ServerStatus | null;
+  statusError?: ErrorInfo;
+}
+
+export type Prompt =
+  | {
+      id: string;
+      kind: 'host-key';
+      profileId: string;
+      host: string;
+      port: number;
+      hostKey: HostKeyInfo;
+      /** The command that prints the same fingerprint on the server. */
+      serverCommand: string;
+      /** Keys of other types already on record for this host. */
+      otherTypesKnown: HostKeyInfo[];
+    }
+  | {
+      id: string;
+      kind: 'secret';
+      profileId: string;
+      secretKind: 'password' | 'passphrase';
+      /** `user@host` for a password, the key file for a passphrase. */
+      subject: string;
+      /** 2+ after a wrong answer. */
+      attempt: number;
+      /** Saving is offered only where the OS can encrypt it. */
+      canRemember: boolean;
+    }
+  | {
+      id: string;
+      kind: 'keyboard-interactive';
+      profileId: string;
+      host: string;
+      user: string;
+      name: string;
+      instructions: string;
+      prompts: Array<{ prompt: string; echo: boolean }>;
+    };
+
+export type PromptAnswer =
+  | { kind: 'host-key'; trust: boolean }
+  | { kind: 'secret'; value: string | null; remember: boolean }
+  | { kind: 'keyboard-interactive'; answers: string[] | null };
+
+export type ClaimStep = 'checking' | 'signing-in' | 'waiting-for-plex' | 'fetching-claim-token' | 'claiming' | 'retrying' | 'verifying';
+
+export type ClaimOutcome =
+  | { outcome: 'already-claimed'; status: ServerStatus }
+  | { outcome: 'claimed'; status: ServerStatus; account?: string };
+
+export interface DiagnoseCheck {
+  id: string;
+  /** Short name of what was checked. */
+  title: string;
+  /** true passed, false failed, null not run. */
+  ok: boolean | null;
+  detail: string;
+  fix?: string;
+}
+
+/** Where the UI keeps a place for the embedded Plex Web App, in CSS pixels of the window. */
+export interface ViewBounds {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export type ReclaimEvent =
+  | { type: 'connect-step'; profileId: string; step: ConnectStep; hop: string }
+  | { type: 'connected'; connection: Connection }
+  | { type: 'reconnecting'; profileId: string; attempt: number; delayMs: number; message: string }
+  | { type: 'warning'; profileId: string; message: string; fix: string }
+  | { type: 'blocked'; profileId: string; reason: string }
+  | { type: 'disconnected'; profileId: string; error?: ErrorInfo }
+  | { type: 'prompt'; prompt: Prompt }
+  /** The question is no longer waiting (answered, or the connection attempt ended). */
+  | { type: 'prompt-closed'; id: string }
+  | { type: 'claim-step'; profileId: string; step: ClaimStep }
+  | { type: 'signin-url'; profileId: string; url: string }
+  | { type: 'diagnose-check'; profileId: string; check: DiagnoseCheck };
+
+/** Every request the UI can make. Each answers with a Result: failures are values, not throws. */
+export interface ReclaimApi {
+  listProfiles(): Promise<Result<ServerProfile[]>>;
+  /** Field-by-field check for inline validation; the same check runs on save. */
+  checkProfile(fields: ProfileFields): Promise<Result<null>>;
+  /** id null creates a new profile. */
+  saveProfile(id: string | null, fields: ProfileFields): Promise<Result<ServerProfile>>;
+  deleteProfile(id: string): Promise<Result<null>>;
+  /** Profiles made from the Host entries of ~/.ssh/config (not saved until the person saves one). */
+  importSshConfig(): Promise<Result<ProfileFields[]>>;
+  forgetSecret(id: string): Promise<Result<null>>;
+  /** The tunnels running now (a reloaded window picks up where it was). */
+  listConnections(): Promise<Result<Connection[]>>;
+  /** Resolves once the tunnel serves (questions arrive as `prompt` events meanwhile). */
+  connect(id: string): Promise<Result<Connection>>;
+  disconnect(id: string): Promise<Result<null>>;
+  /** Rebuild the SSH link now (after sleep or a network change). */
+  reconnect(id: string): Promise<Result<null>>;
+  answerPrompt(promptId: string, answer: PromptAnswer): Promise<Result<null>>;
+  refreshStatus(id: string): Promise<Result<ServerStatus>>;
+  /** Sign in with Plex (PIN, approved in a child window or the browser), then claim and verify. */
+  claimWithPlex(id: string, signInWhere: 'window' | 'browser'): Promise<Result<ClaimOutcome>>;
+  cancelSignIn(id: string): Promise<Result<null>>;
+  claimWithToken(id: string, claimToken: string): Promise<Result<ClaimOutcome>>;
+  diagnose(id: string): Promise<Result<DiagnoseCheck[]>>;
+  /** Copies the last diagnose report, secrets redacted, and returns the copied text. */
+  copyDiagnoseReport(id: string): Promise<Result<string>>;
+  openInBrowser(id: string): Promise<Result<null>>;
+  /** Place the embedded Plex Web App over these bounds, or hide it (null). */
+  showPlexView(id: string, bounds: ViewBounds | null): Promise<Result<null>>;
+}
+
+export type ApiMethod = keyof ReclaimApi;
+
+type Unwrapped<R> = R extends Promise<Result<infer T>> ? T : never;
+/** The same API as main implements it: plain values back, failures thrown (and wrapped by the router). */
+export type ReclaimHandlers = { [M in ApiMethod]: (...args: Parameters<ReclaimApi[M]>) => Promise<Unwrapped<ReturnType<ReclaimApi[M]>>> };
+
+/** The exhaustive list, checked against ReclaimApi by the compiler. */
+const METHODS: Record<ApiMethod, true> = {
+  listProfiles: true,
+  checkProfile: true,
+  saveProfile: true,
+  deleteProfile: true,
+  importSshConfig: true,
+  forgetSecret: true,
+  listConnections: true,
+  connect: true,
+  disconnect: true,
+  reconnect: true,
+  answerPrompt: true,
+  refreshStatus: true,
+  claimWithPlex: true,
+  cancelSignIn: true,
+  claimWithToken: true,
+  diagnose: true,
+  copyDiagnoseReport: true,
+  openInBrowser: true,
+  showPlexView: true,
+};
+export const API_METHODS = Object.keys(METHODS) as ApiMethod[];
+
+/** IPC channel names: one per method, plus the event channel main sends on. */
+export const channelFor = (method: ApiMethod): string => `reclaim:${method}`;
+export const EVENT_CHANNEL = 'reclaim:event';
+
+/** What the preload exposes as `window.reclaim`. */
+export interface ReclaimBridge extends ReclaimApi {
+  /** Returns the function that stops listening. */
+  onEvent(listener: (event: ReclaimEvent) => void): () => void;
+}
