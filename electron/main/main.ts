@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, clipboard, shell } from 'electron';
+import { AppService } from '../core/app/app-service.js';
+import { findAgent } from '../core/agent.js';
+import { reclaimDataDir, reclaimKnownHostsFile, userKnownHostsFiles } from '../core/app-paths.js';
+import { clientIdentifier } from '../core/client-identifier.js';
+import { plexHeaders } from '../core/plex-headers.js';
+import { plexTvUrl } from '../core/plex-tv.js';
+import { EVENT_CHANNEL, type ReclaimEvent } from '../shared/ipc-contract.js';
+import { registerIpc } from './ipc.js';
+import { guardNavigation, openSignInWindow, PlexViews } from './plex-view.js';
+import { SafeStorageVault } from './safe-storage-vault.js';
+import { mayOpenExternally } from './web-policy.js';
+import { mainWindowOptions, SIGN_IN_PARTITION } from './window-options.js';
+
+// The Electron shell around the core: one window for Reclaim's React UI, the embedded Plex view,
+// and the typed IPC between them. No logic lives here; it is all in electron/core.
+
+// Forge's Vite plugin defines these: the dev server in `npm start`, the renderer folder when packaged.
+const devServerUrl: string | undefined = MAIN_WINDOW_VITE_DEV_SERVER_URL;
+const appIndexFile = path.join(__dirname, `../renderer/${MAIN_WINDOW_VITE_NAME}/index.html`);
+
+function isAppPage(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    if (devServerUrl) return parsed.origin === new URL(devServerUrl).origin;
+    return parsed.protocol === 'file:' && path.resolve(fileURLToPath(parsed)) === path.resolve(appIndexFile);
+  } catch {
+    return false;
+  }
+}
+
+if (!app.requestSingleInstanceLock()) app.quit();
+
+// Catch-all for every page Electron creates; each creator then sets its own, narrower rules.
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+});
+
+let mainWindow: BrowserWindow | undefined;
+let service: AppService | undefined;
+
+function send(event: ReclaimEvent): void {
+  if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(EVENT_CHANNEL, event);
+}
+
+async function start(): Promise<void> {
+  const window = new BrowserWindow(mainWindowOptions(path.join(__dirname, 'preload.cjs')));
+  mainWindow = window;
+  guardNavigation(window.webContents, () => false);
+  const views = new PlexViews(window);
+  const dataDir = reclaimDataDir();
+  service = new AppService({
+    emit: send,
+    profilesFile: path.join(dataDir, 'servers.json'),
+    hostKeys: { trustFiles: [...userKnownHostsFiles(), reclaimKnownHostsFile()], recordFile: reclaimKnownHostsFile() },
+    plexTvUrl: plexTvUrl(),
+    plexHeaders: plexHeaders(await clientIdentifier(dataDir)),
+    findAgent,
+    host: {
+      vault: new SafeStorageVault(path.join(dataDir, 'saved-secrets.json')),
+      openExternal: async (url) => {
+        if (mayOpenExternally(url)) await shell.openExternal(url);
+      },
+      openSignInWindow: (url) => openSignInWindow(window, url, SIGN_IN_PARTITION),
+      copyText: (text) => clipboard.writeText(text),
+      showPlexView: (view, bounds) => views.show(view, bounds),
+    },
+  });
+  registerIpc(service, () => (window.isDestroyed() ? undefined : window.webContents.id), isAppPage);
+  window.once('ready-to-show', () => window.show());
+  window.on('closed', () => {
+    mainWindow = undefined;
+  });
+  if (devServerUrl) await window.loadURL(devServerUrl);
+  else await window.loadFile(appIndexFile);
+}
+
+app.whenReady().then(start).catch((error: unknown) => {
+  console.error('Reclaim could not start:', (error as Error).message);
+  app.exit(1);
+});
+
+let shuttingDown = false;
+app.on('before-quit', (event) => {
+  if (shuttingDown || !service) return;
+  // Close every tunnel first, so no listener outlives the app.
+  event.preventDefault();
+  shuttingDown = true;
+  void service.shutdown().finally(() => app.quit());
+});
+
+app.on('window-all-closed', () => app.quit());

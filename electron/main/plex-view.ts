@@ -1,0 +1,99 @@
+import { BrowserWindow, WebContentsView, session as electronSession, shell, type Session, type WebContents } from 'electron';
+import type { ViewBounds } from '../shared/ipc-contract.js';
+import { decideWindowOpen, mayGrantPermission, mayNavigatePlexView, mayNavigateSignIn } from './web-policy.js';
+import { plexPartition, plexViewPreferences, signInWindowOptions } from './window-options.js';
+
+// The server's own Plex Web App, shown inside Reclaim's window in a WebContentsView laid over the
+// place the UI keeps for it. Each server gets its own session partition; nothing in it has a
+// preload, and it may not leave the tunnel origin except for plex.tv sign-in in a child window.
+
+/** Navigation guards for any remote page: main frame, sub-frames and redirects. */
+export function guardNavigation(contents: WebContents, allowed: (url: string) => boolean): void {
+  const refuse = (event: { preventDefault(): void; url: string }) => {
+    if (!allowed(event.url)) event.preventDefault();
+  };
+  contents.on('will-navigate', refuse);
+  contents.on('will-frame-navigate', refuse);
+  contents.on('will-redirect', refuse);
+}
+
+/** Permission handlers for a remote session: deny unless the policy allows it for the tunnel. */
+export function guardPermissions(session: Session, tunnelOrigin: () => string | undefined): void {
+  session.setPermissionRequestHandler((contents, permission, callback, details) => {
+    callback(mayGrantPermission(permission, details.requestingUrl ?? contents?.getURL() ?? '', tunnelOrigin()));
+  });
+  session.setPermissionCheckHandler((_contents, permission, requestingOrigin) => mayGrantPermission(permission, requestingOrigin, tunnelOrigin()));
+  session.setDevicePermissionHandler(() => false);
+}
+
+/** Windows opened from a remote page: plex.tv sign-in in a guarded child, https links outside. */
+function guardWindowOpen(contents: WebContents, parent: BrowserWindow, partition: string, tunnelOrigin: string | undefined): void {
+  contents.setWindowOpenHandler(({ url, disposition }) => {
+    // A link with target=_blank opens as a tab; a scripted window.open as a new window.
+    switch (decideWindowOpen(url, disposition === 'foreground-tab' || disposition === 'background-tab')) {
+      case 'sign-in-window':
+        return { action: 'allow', overrideBrowserWindowOptions: signInWindowOptions(partition, parent) };
+      case 'system-browser':
+        void shell.openExternal(url);
+        return { action: 'deny' };
+      case 'deny':
+        return { action: 'deny' };
+    }
+  });
+  contents.on('did-create-window', (child) => {
+    guardNavigation(child.webContents, (url) => mayNavigateSignIn(url, tunnelOrigin));
+    guardWindowOpen(child.webContents, parent, partition, tunnelOrigin);
+  });
+}
+
+export class PlexViews {
+  private current: { profileId: string; webUrl: string; view: WebContentsView } | undefined;
+  private readonly guardedSessions = new Set<string>();
+
+  constructor(private readonly window: BrowserWindow) {}
+
+  show(target: { profileId: string; webUrl: string } | null, bounds: ViewBounds | null): void {
+    if (!target || !bounds) {
+      this.hide();
+      return;
+    }
+    if (this.current && (this.current.profileId !== target.profileId || this.current.webUrl !== target.webUrl)) this.hide();
+    if (!this.current) this.current = { ...target, view: this.create(target) };
+    const { view } = this.current;
+    if (!this.window.contentView.children.includes(view)) this.window.contentView.addChildView(view);
+    view.setBounds(bounds);
+  }
+
+  hide(): void {
+    if (!this.current) return;
+    this.window.contentView.removeChildView(this.current.view);
+    this.current.view.webContents.close();
+    this.current = undefined;
+  }
+
+  private create(target: { profileId: string; webUrl: string }): WebContentsView {
+    const origin = new URL(target.webUrl).origin;
+    const partition = plexPartition(target.profileId);
+    if (!this.guardedSessions.has(partition)) {
+      guardPermissions(electronSession.fromPartition(partition), () => this.current?.profileId === target.profileId ? new URL(this.current.webUrl).origin : undefined);
+      this.guardedSessions.add(partition);
+    }
+    const view = new WebContentsView({ webPreferences: plexViewPreferences(target.profileId) });
+    guardNavigation(view.webContents, (url) => mayNavigatePlexView(url, origin));
+    guardWindowOpen(view.webContents, this.window, partition, origin);
+    void view.webContents.loadURL(target.webUrl);
+    return view;
+  }
+}
+
+/** The one-click claim's sign-in page (plex.tv PIN approval), in a guarded child window. */
+export function openSignInWindow(parent: BrowserWindow, url: string, partition: string): () => void {
+  const child = new BrowserWindow(signInWindowOptions(partition, parent));
+  guardPermissions(child.webContents.session, () => undefined);
+  guardNavigation(child.webContents, (target) => mayNavigateSignIn(target, undefined));
+  guardWindowOpen(child.webContents, parent, partition, undefined);
+  void child.loadURL(url);
+  return () => {
+    if (!child.isDestroyed()) child.close();
+  };
+}
