@@ -1,0 +1,77 @@
+import { useState } from 'react';
+import type { ClaimStep, Connection, ErrorInfo } from '../../electron/shared/ipc-contract.js';
+import { reclaim } from '../bridge.js';
+import { CLAIM_STEP_TEXT } from '../text.js';
+import { ErrorBox } from './ErrorBox.js';
+import { useServerEvents } from './ServerPage.js';
+
+export function ClaimTrail(props: { steps: ClaimStep[]; running: boolean }) {
+  return (
+    <ol className="steps compact" aria-label="Claim progress">
+      {props.steps.map((step, index) => {
+        const current = props.running && index === props.steps.length - 1;
+        return (
+          <li key={`${step}-${index}`} className={`step ${current ? 'step-current' : 'step-done'}`}>
+            <span className="step-mark" aria-hidden="true">{current ? '…' : '✓'}</span>
+            {CLAIM_STEP_TEXT[step]}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+export function ClaimPanel(props: { profileId: string; events: EventTarget; connection: Connection; onClaimed(connection: Connection): void; onClose(): void }) {
+  const [steps, setSteps] = useState<ClaimStep[]>([]);
+  const [running, setRunning] = useState(false);
+  const [signInUrl, setSignInUrl] = useState<string | undefined>();
+  const [error, setError] = useState<ErrorInfo | undefined>();
+  const [done, setDone] = useState<string | undefined>();
+
+  useServerEvents(props.events, props.profileId, (event) => {
+    if (event.type === 'claim-step') setSteps((all) => [...all, event.step]);
+    if (event.type === 'signin-url') setSignInUrl(event.url);
+  });
+
+  const start = async (where: 'window' | 'browser') => {
+    setSteps([]);
+    setError(undefined);
+    setDone(undefined);
+    setSignInUrl(undefined);
+    setRunning(true);
+    const result = await reclaim.claimWithPlex(props.profileId, where);
+    setRunning(false);
+    if (!result.ok) return setError(result.error);
+    props.onClaimed({ ...props.connection, status: result.value.status, statusError: undefined });
+    setDone(result.value.outcome === 'already-claimed'
+      ? 'This server is already claimed; nothing was changed.'
+      : `Done: the server is now claimed${result.value.account ? ` by ${result.value.account}` : ''}. Plex apps signed in to that account will see it again.`);
+  };
+
+  return (
+    <aside className="side-panel" aria-labelledby="claim-title">
+      <h3 id="claim-title">Claim this server</h3>
+      <p>Sign in with the Plex account that should own this server. Reclaim then fetches a claim token and claims the server through the tunnel.</p>
+      {!running && !done && (
+        <div className="button-row">
+          <button type="button" className="primary" onClick={() => void start('window')}>Sign in with Plex</button>
+          <button type="button" onClick={() => void start('browser')}>Sign in in my browser</button>
+        </div>
+      )}
+      {running && steps.at(-1) === 'signing-in' && (
+        <div className="notice">
+          <p>Sign in and approve Reclaim in the Plex page that opened. Waiting for your approval…</p>
+          {signInUrl && <p className="small-print">If no page opened, go to: <code className="wrap">{signInUrl}</code></p>}
+          <button type="button" onClick={() => void reclaim.cancelSignIn(props.profileId)}>Cancel sign-in</button>
+        </div>
+      )}
+      {steps.length > 0 && <ClaimTrail steps={steps} running={running} />}
+      {done && <p className="success" role="status">{done}</p>}
+      {error && <ErrorBox error={error} title="The claim did not go through" />}
+      <p className="small-print">You can also use Plex Web's own “Claim server” button in the view on the left: it works here as it does on the server itself.</p>
+      <div className="button-row">
+        <button type="button" onClick={props.onClose}>Close</button>
+      </div>
+    </aside>
+  );
+}

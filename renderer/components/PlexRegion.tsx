@@ -1,0 +1,42 @@
+import { useEffect, useRef } from 'react';
+import { reclaim } from '../bridge.js';
+
+/**
+ * The place kept for the server's Plex Web App. The app itself is a separate view that the main
+ * process lays over this box, so the box reports where it is whenever it moves or resizes. A
+ * banner or an error line above it moves it without resizing it, which no observer reports, so
+ * the box checks its place once per frame and speaks only when it changed.
+ */
+export function PlexRegion(props: { profileId: string; visible: boolean; webUrl: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    if (!props.visible) {
+      void reclaim.showPlexView(props.profileId, null);
+      return;
+    }
+    let last = '';
+    let frame = 0;
+    const place = () => {
+      const rect = element.getBoundingClientRect();
+      const bounds = { x: rect.left, y: rect.top, width: rect.width, height: rect.height };
+      const key = JSON.stringify(bounds);
+      if (key !== last) {
+        last = key;
+        void reclaim.showPlexView(props.profileId, bounds);
+      }
+      frame = requestAnimationFrame(place);
+    };
+    place();
+    return () => {
+      cancelAnimationFrame(frame);
+      void reclaim.showPlexView(props.profileId, null);
+    };
+  }, [props.profileId, props.visible, props.webUrl]);
+  return (
+    <div className="plex-region" ref={box} aria-label="Plex Web App of your server">
+      <p className="muted">The Plex Web App of your server opens here, through the tunnel ({props.webUrl}).</p>
+    </div>
+  );
+}

@@ -1,0 +1,207 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeKeyPair } from '../support/keys.js';
+import { startPlexServerScene, type PlexServerScene } from '../support/plex-server.js';
+import type { Pms } from '../stand-ins/pms.js';
+import { pageProblems, startUi, type Ui } from './harness.js';
+
+// A remote admin's first claim, click by click, in the built UI running in Chromium with the
+// real core behind it: a real sshd in a "server" namespace whose Plex (stand-in) listens only on
+// the server's own loopback, and the plex.tv stand-in. One journey, in order, with a screenshot
+// of each main state in test-results/screenshots/.
+
+let scene: PlexServerScene;
+let ui: Ui;
+let page: Page;
+let pms: Pms;
+let knownHosts: string;
+let alice: { token: string };
+
+beforeAll(async () => {
+  scene = await startPlexServerScene('ui');
+  alice = scene.plexTv.addUser({ username: 'alice', email: 'alice@example.com' });
+  pms = await scene.freshPms({ friendlyName: 'Attic NAS' });
+  knownHosts = path.join(scene.home, 'ui_known_hosts');
+  await writeFile(knownHosts, '');
+  ui = await startUi({ home: scene.home, knownHostsFile: knownHosts, plexTvUrl: scene.plexTv.url });
+  page = ui.page;
+}, 120_000);
+
+afterAll(async () => {
+  await ui?.close();
+  await scene?.close();
+});
+
+const button = (name: string | RegExp) => page.getByRole('button', { name, exact: typeof name === 'string' });
+const text = (value: string | RegExp) => page.getByText(value).first();
+
+async function claimTokenFor(user: { token: string }): Promise<string> {
+  const reply = await fetch(`${scene.plexTv.url}/api/claim/token.json`, { headers: { 'X-Plex-Token': user.token, 'X-Plex-Client-Identifier': 'test' } });
+  return ((await reply.json()) as { token: string }).token;
+}
+
+async function fillServerForm(fields: { host: string; port: number; user: string; auth: 'Key file' | 'Password'; keyPath?: string }) {
+  await page.getByLabel('Server address').fill(fields.host);
+  await page.getByLabel('SSH port').fill(String(fields.port));
+  await page.getByLabel('User name').fill(fields.user);
+  await page.getByRole('radio', { name: new RegExp(`^${fields.auth}`) }).check();
+  if (fields.keyPath) await page.getByLabel('Private key file', { exact: true }).fill(fields.keyPath);
+}
+
+describe('the desktop UI, first claim from start to finish', () => {
+  it('greets a first-time user with what Reclaim does and how to start', async () => {
+    await page.getByRole('heading', { name: 'Get back into your Plex server' }).waitFor();
+    expect(await page.getByText('Not authorized').count()).toBeGreaterThan(0);
+    await ui.screenshot('01-welcome');
+  });
+
+  it('checks the server form field by field, with the message under the field', async () => {
+    await button('Add your server').click();
+    await page.getByLabel('Server address').fill('my server');
+    await page.getByLabel('SSH port').focus();
+    const hostError = page.locator('#error-host');
+    await hostError.waitFor();
+    expect(await hostError.textContent()).toContain('contains "@" or a space');
+    expect(await page.getByLabel('Server address').getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('SSH port').fill('99999');
+    await page.getByLabel('Server address').fill(scene.sshd.host);
+    await page.getByLabel('User name').focus();
+    await page.locator('#error-sshPort').waitFor();
+    expect(await page.locator('#error-sshPort').textContent()).toContain('is not a port number');
+    await ui.screenshot('02-form-invalid');
+    // Every input has a label a screen reader can read.
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input')].filter((input) => !input.labels?.length && !input.getAttribute('aria-label')).map((input) => input.outerHTML));
+    expect(unlabelled).toEqual([]);
+  });
+
+  it('asks to check an unknown server key, showing the fingerprint as ssh-keygen -lf prints it', async () => {
+    await fillServerForm({ host: scene.sshd.host, port: scene.sshd.port, user: scene.sshd.user.name, auth: 'Key file', keyPath: scene.key.privatePath });
+    await page.getByLabel('Name in Reclaim').fill('Attic NAS');
+    await button('Save and connect').click();
+    const dialog = page.getByRole('dialog', { name: 'Is this really your server?' });
+    await dialog.waitFor();
+    expect(await dialog.locator('.fingerprint').textContent()).toBe(scene.sshd.hostKeys[0]!.fingerprint);
+    expect(await dialog.locator('.command').textContent()).toBe('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
+    await ui.screenshot('03-host-key');
+    await dialog.getByRole('button', { name: 'It matches: trust and connect' }).click();
+    await text('No: not linked to any Plex account').waitFor();
+    expect(await page.locator('.status-card').textContent()).toContain('Attic NAS');
+    expect(await page.locator('.status-card').textContent()).toContain(scene.sshd.hostKeys[0]!.fingerprint);
+    await ui.viewSettled();
+    // The embedded view shows the server's own Plex Web App through the tunnel.
+    const view = page.locator('#plex-view-stand-in');
+    expect(await view.getAttribute('data-url')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/web$/);
+    await ui.screenshot('04-connected-unclaimed');
+  });
+
+  it('claims the server in one click: sign in with Plex, claim, verify', async () => {
+    await button('Claim this server').click();
+    await button('Sign in with Plex').click();
+    const url = new URL(await ui.signInUrls.waitFor(() => true, 'the sign-in window'));
+    expect(url.origin).toBe('https://app.plex.tv');
+    await text('Waiting for your approval').waitFor();
+    scene.plexTv.approvePin(new URLSearchParams(url.hash.replace(/^#\??/, '')).get('code')!, 'alice');
+    await text('Done: the server is now claimed').waitFor();
+    await page.locator('.badge-ok', { hasText: 'Yes' }).waitFor();
+    expect(await pms.state()).toMatchObject({ claimed: true, owner: 'alice' });
+    // The account token never reaches the page.
+    expect(await page.content()).not.toContain(alice.token);
+    await ui.viewSettled();
+    await ui.screenshot('05-claimed');
+  });
+
+  it('claims with a pasted token, and says plainly when the paste is not a token', async () => {
+    pms = await scene.freshPms({ friendlyName: 'Attic NAS' });
+    await page.locator('.status-card').getByRole('button', { name: 'Refresh' }).click();
+    await text('No: not linked to any Plex account').waitFor();
+    await button('Use a claim token').click();
+    await page.getByLabel('Claim token', { exact: true }).fill('my plex password');
+    await button('Claim with this token').click();
+    await text('That is not a claim token').waitFor();
+    await ui.screenshot('06-token-invalid');
+    await page.getByLabel('Claim token', { exact: true }).fill(await claimTokenFor(alice));
+    await button('Claim with this token').click();
+    await text('Done: the server is now claimed.').waitFor();
+    expect(await pms.state()).toMatchObject({ claimed: true, owner: 'alice' });
+  });
+
+  it('diagnoses the chain link by link and copies a redacted report', async () => {
+    await button('Diagnose').click();
+    await page.locator('.diagnose [role="status"]', { hasText: /No problems found|failed/ }).waitFor();
+    const titles = await page.locator('.check-title').allTextContents();
+    expect(titles.length).toBeGreaterThanOrEqual(6);
+    expect(titles[0]).toMatch(/^SSH login: passed/);
+    await ui.viewSettled();
+    await ui.screenshot('07-diagnose');
+    await button('Copy report').click();
+    await button('Report copied').waitFor();
+    expect(ui.copied.at(-1)).toMatch(/^Reclaim diagnose report for Attic NAS/);
+    expect(ui.copied.at(-1)).toContain('[OK  ] SSH login');
+    await button('Close').click();
+  });
+
+  it('shows a reconnecting banner when the link drops, and recovers by itself', async () => {
+    await scene.sshd.down();
+    await text('Connection lost.').waitFor();
+    await ui.viewSettled();
+    await ui.screenshot('08-reconnecting');
+    await scene.sshd.restart();
+    await ui.events.waitFor((event) => event.type === 'connected', 'the tunnel to come back');
+    await text('Connection lost.').waitFor({ state: 'detached' });
+    await page.locator('.badge-ok', { hasText: 'Yes' }).waitFor();
+  });
+
+  it('refuses a changed server key with both fingerprints and the fix, and offers no way around it', async () => {
+    await button('Disconnect').click();
+    await button('Connect').waitFor();
+    const impostor = await makeKeyPair(scene.home, { type: 'ed25519', name: 'impostor' });
+    const realLine = scene.sshd.knownHostsLine();
+    await writeFile(knownHosts, `${realLine.split(' ')[0]} ${impostor.publicLine}\n`);
+    await button('Connect').click();
+    const warning = page.getByRole('alert', { name: 'Server identity changed' });
+    await warning.waitFor();
+    expect(await warning.textContent()).toContain(impostor.fingerprint);
+    expect(await warning.textContent()).toContain(scene.sshd.hostKeys[0]!.fingerprint);
+    expect(await warning.getByRole('button').count()).toBe(0);
+    await ui.screenshot('09-host-key-changed');
+    await writeFile(knownHosts, `${realLine}\n`);
+  });
+
+  it('asks again after a wrong password, and saves it only when asked to', async () => {
+    await button('Add server').click();
+    await fillServerForm({ host: scene.sshd.host, port: scene.sshd.port, user: scene.sshd.user.name, auth: 'Password' });
+    await page.getByLabel('Name in Reclaim').fill('Attic NAS (password)');
+    await button('Save and connect').click();
+    const ask = page.getByRole('dialog', { name: /^Password for / });
+    await ask.waitFor();
+    await ask.getByLabel('Password', { exact: true }).fill('not-the-password');
+    await ask.getByRole('button', { name: 'Sign in' }).click();
+    await text('That password was not accepted').waitFor();
+    await ui.screenshot('10-wrong-password');
+    await page.getByRole('dialog').getByLabel('Password', { exact: true }).fill(scene.sshd.user.password);
+    await page.getByRole('checkbox', { name: /Remember it/ }).check();
+    await page.getByRole('dialog').getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.status-card').waitFor();
+    expect([...ui.vault.secrets.values()]).toEqual([expect.objectContaining({ kind: 'password', secret: scene.sshd.user.password })]);
+    expect(await page.content()).not.toContain(scene.sshd.user.password);
+  });
+
+  it('follows the OS dark theme and stays usable at 200% zoom', async () => {
+    const dark = await ui.openVariant({ colorScheme: 'dark' });
+    await dark.getByRole('heading', { name: 'Attic NAS', exact: true }).waitFor();
+    await dark.screenshot({ path: path.resolve(import.meta.dirname, '../../test-results/screenshots/11-dark-theme.png') });
+    const background = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe('rgb(21, 23, 27)');
+    const zoomed = await ui.openVariant({ zoom: 2 });
+    await zoomed.getByRole('heading', { name: 'Attic NAS', exact: true }).waitFor();
+    await zoomed.screenshot({ path: path.resolve(import.meta.dirname, '../../test-results/screenshots/12-zoom-200.png') });
+    const overflow = await zoomed.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBe(0);
+  });
+
+  it('never showed a script error or a blocked resource (the CSP holds)', () => {
+    expect(pageProblems(page)).toEqual([]);
+  });
+});
