@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, KeyboardInteractiveCallback, NextAuthHandler } from 'ssh2';
-import { badInput } from './errors.js';
+import { badInput, isReclaimError } from './errors.js';
 import type { Prompter } from './prompter.js';
 
 // Sign-in for one SSH hop, in OpenSSH's order: explicit key, agent, configured or default key
@@ -48,15 +48,18 @@ export async function checkIdentityFile(file: string): Promise<Buffer> {
   try {
     const data = await fs.readFile(file);
     const parsed = ssh2.utils.parseKey(data);
-    if (parsed instanceof Error && !/passphrase/i.test(parsed.message)) {
+    const problem = parsed instanceof Error
+      ? (/passphrase/i.test(parsed.message) ? undefined : parsed.message)
+      : (Array.isArray(parsed) ? parsed[0] : parsed)?.isPrivateKey() ? undefined : 'it is a public key';
+    if (problem) {
       throw badInput(
-        `The key file ${file} is not a private key Reclaim can read (${parsed.message}).`,
+        `The key file ${file} is not a private key Reclaim can read (${problem}).`,
         'Choose the private key file (not the .pub file), in OpenSSH or PEM format. PuTTY .ppk keys must be exported with PuTTYgen: Conversions > Export OpenSSH key.',
       );
     }
     return data;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === undefined) throw error;
+    if (isReclaimError(error) || (error as NodeJS.ErrnoException).code === undefined) throw error;
     throw badInput(
       `Cannot read the key file ${file} (${(error as NodeJS.ErrnoException).code}).`,
       'Check the path, and that your user may read the file.',
