@@ -73,7 +73,7 @@ export async function claimServer(options: ClaimOptions): Promise<ClaimResult> {
     throw new ReclaimError(
       'CLAIM_NOT_VERIFIED',
       'Plex Media Server accepted the claim, but still reports itself as unclaimed.',
-      'Restart Plex Media Server on the server and check again with "reclaim status"; if it stays unclaimed, run "reclaim diagnose".',
+      'Restart Plex Media Server on the server, then check again (Refresh in the app, "reclaim status" on the command line); if it stays unclaimed, run Diagnose.',
       { machineIdentifier: after.machineIdentifier },
     );
   }

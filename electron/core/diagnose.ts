@@ -164,7 +164,7 @@ async function checkThroughTunnel(
       id: 'pms-claimed',
       ok: false,
       detail: `The server is not claimed: it belongs to no Plex account, which is why Plex apps say "Not authorized"${states}.`,
-      fix: 'Claim it: reclaim claim <server> (sign in with Plex), or reclaim claim <server> --token claim-… with a token from https://www.plex.tv/claim.',
+      fix: 'Claim it: press Claim this server in the app (or run reclaim claim <server>) and sign in with Plex, or use a claim token from https://www.plex.tv/claim (--token on the command line).',
     });
   } finally {
     await pms.close();

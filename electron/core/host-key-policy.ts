@@ -110,7 +110,7 @@ export function createHostKeyCheck(options: {
             ? `You did not accept the identity key of ${where} (${type} ${fingerprint}), so Reclaim did not connect.`
             : `Reclaim has never seen the identity key of ${where} (${type} ${fingerprint}) and could not ask you to confirm it.`,
           `Compare ${fingerprint} with the server's own key (on the server: ssh-keygen -lf ${serverKeyFile(type)}). ` +
-            (firstUse ? 'If they match, connect again and accept it (or pass --accept-new).' : 'This server already had a key of another type on record, so accept it only after checking.'),
+            (firstUse ? 'If they match, connect again and accept it (on the command line, --accept-new also accepts it).' : 'This server already had a key of another type on record, so accept it only after checking.'),
           { ...facts, otherTypesKnown: verdict.otherTypesKnown },
         );
         if (!prompter.confirmHostKey) {

@@ -116,7 +116,7 @@ export class PmsClient {
         throw new ReclaimError(
           'SERVER_CANNOT_REACH_PLEX_TV',
           'Plex Media Server did not finish the claim within a minute: it is probably waiting for plex.tv.',
-          'Check with "reclaim status" whether the claim went through after all; if not, run "reclaim diagnose" to see whether the server reaches plex.tv.',
+          'Check whether the claim went through after all (Refresh in the app, "reclaim status" on the command line); if not, run Diagnose to see whether the server reaches plex.tv.',
           { path: label },
         );
       }
@@ -175,7 +175,7 @@ function claimRefusal(reply: HttpReply): ReclaimError {
     return new ReclaimError(
       'SERVER_CANNOT_REACH_PLEX_TV',
       `Plex Media Server could not complete the claim with plex.tv (HTTP ${reply.status}${said ? `: ${said}` : ''}).`,
-      'The server itself must reach plex.tv over HTTPS. Run "reclaim diagnose" to check its DNS, clock and certificates; a firewall, a wrong gateway or a TLS-inspecting proxy on the server\'s network are the usual causes.',
+      'The server itself must reach plex.tv over HTTPS. Run Diagnose ("reclaim diagnose" on the command line) to check its DNS, clock and certificates; a firewall, a wrong gateway or a TLS-inspecting proxy on the server\'s network are the usual causes.',
       facts,
     );
   }

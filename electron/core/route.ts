@@ -52,7 +52,7 @@ async function resolveHop(
   if (hostConfig.proxyCommand && jumpOverride === undefined) {
     throw badInput(
       `~/.ssh/config reaches ${label} with ProxyCommand, which Reclaim never runs (it would execute a program from the config).`,
-      'Use ProxyJump in the config, or give the jump host with -J, for example -J user@bastion.example.com.',
+      'Use ProxyJump in the config, or give the jump host instead (the Jump host field in the app, -J user@bastion.example.com on the command line).',
     );
   }
   const jumpSpec = jumpOverride ?? hostConfig.proxyJump;

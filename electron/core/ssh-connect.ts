@@ -324,7 +324,7 @@ function authFailure(hop: SshHop, log: AuthAttemptLog, tooManyTries = false): Re
     return new ReclaimError(
       'AUTH_FAILED',
       `The server stopped the sign-in to ${account} after too many attempts (tried: ${log.tried.join(', ') || 'several keys'}).`,
-      'The server allows only a few keys per login (MaxAuthTries). Choose the right key with -i FILE, or remove unneeded keys from your SSH agent.',
+      'The server allows only a few keys per login (MaxAuthTries). Choose the right key (Key file in the app, -i FILE on the command line), or remove unneeded keys from your SSH agent.',
       facts,
     );
   }
@@ -344,7 +344,7 @@ function authFailure(hop: SshHop, log: AuthAttemptLog, tooManyTries = false): Re
     `The server refused to sign in ${account}. Tried: ${tried}. The server accepts: ${accepts}.${skipped}`,
     log.serverAccepts.includes('password') || log.serverAccepts.includes('keyboard-interactive')
       ? 'Check the user name and password (or give the key the server expects with -i / a key file). Passwords are case-sensitive.'
-      : 'This server accepts only keys: choose the private key whose .pub is in ~/.ssh/authorized_keys on the server (-i FILE), or load it into your SSH agent.',
+      : 'This server accepts only keys: choose the private key whose .pub is in ~/.ssh/authorized_keys on the server (Key file in the app, -i FILE on the command line), or load it into your SSH agent.',
     facts,
   );
 }
