@@ -189,13 +189,16 @@ describe('the desktop UI, first claim from start to finish', () => {
   });
 
   it('follows the OS dark theme and stays usable at 200% zoom', async () => {
+    // A new window picks up the tunnel that is running (after a reload, say) instead of showing it as off.
     const dark = await ui.openVariant({ colorScheme: 'dark' });
-    await dark.getByRole('heading', { name: 'Attic NAS', exact: true }).waitFor();
+    await dark.getByRole('button', { name: /Attic NAS \(password\)\s*Connected/ }).click();
+    await dark.locator('.badge-ok', { hasText: 'Yes' }).waitFor();
     await dark.screenshot({ path: path.resolve(import.meta.dirname, '../../test-results/screenshots/11-dark-theme.png') });
     const background = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(background).toBe('rgb(21, 23, 27)');
     const zoomed = await ui.openVariant({ zoom: 2 });
-    await zoomed.getByRole('heading', { name: 'Attic NAS', exact: true }).waitFor();
+    await zoomed.getByRole('button', { name: /Attic NAS \(password\)/ }).click();
+    await zoomed.locator('.badge-ok', { hasText: 'Yes' }).waitFor();
     await zoomed.screenshot({ path: path.resolve(import.meta.dirname, '../../test-results/screenshots/12-zoom-200.png') });
     const overflow = await zoomed.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBe(0);
