@@ -1,0 +1,336 @@
+// A stand-in for the `electron` module in unit tests: vitest.config.ts aliases `electron` to this
+// file, because importing the real package tries to download the Electron binary (electron.md
+// §0.3). It only records what the code under test asked Electron for (handlers, window options,
+// listeners, calls); tests read those records through the same imports. It decides nothing.
+
+type Listener = (...args: any[]) => unknown;
+
+export class FakeEmitter {
+  private readonly listeners = new Map<string, Listener[]>();
+
+  on(name: string, listener: Listener): this {
+    this.listeners.set(name, [...(this.listeners.get(name) ?? []), listener]);
+    return this;
+  }
+
+  once(name: string, listener: Listener): this {
+    const wrapper: Listener = (...args) => {
+      this.removeListener(name, wrapper);
+      return listener(...args);
+    };
+    return this.on(name, wrapper);
+  }
+
+  removeListener(name: string, listener: Listener): this {
+    this.listeners.set(name, (this.listeners.get(name) ?? []).filter((one) => one !== listener));
+    return this;
+  }
+
+  off(name: string, listener: Listener): this {
+    return this.removeListener(name, listener);
+  }
+
+  emit(name: string, ...args: unknown[]): boolean {
+    const listeners = this.listeners.get(name) ?? [];
+    for (const listener of listeners) listener(...args);
+    return listeners.length > 0;
+  }
+
+  listenerCount(name: string): number {
+    return this.listeners.get(name)?.length ?? 0;
+  }
+
+  removeAllListeners(): this {
+    this.listeners.clear();
+    return this;
+  }
+}
+
+/** A navigation event as Electron passes it to will-navigate and friends. */
+export function navigationEvent(url: string): { url: string; defaultPrevented: boolean; preventDefault(): void } {
+  return {
+    url,
+    defaultPrevented: false,
+    preventDefault() {
+      this.defaultPrevented = true;
+    },
+  };
+}
+
+type PermissionRequestHandler = (contents: FakeWebContents | null, permission: string, callback: (granted: boolean) => void, details: { requestingUrl?: string }) => void;
+type PermissionCheckHandler = (contents: FakeWebContents | null, permission: string, requestingOrigin: string, details: unknown) => boolean;
+
+export class FakeSession {
+  permissionRequestHandler: PermissionRequestHandler | null = null;
+  permissionCheckHandler: PermissionCheckHandler | null = null;
+  devicePermissionHandler: ((details: unknown) => boolean) | null = null;
+
+  constructor(readonly partition: string) {}
+
+  setPermissionRequestHandler(handler: PermissionRequestHandler | null): void {
+    this.permissionRequestHandler = handler;
+  }
+
+  setPermissionCheckHandler(handler: PermissionCheckHandler | null): void {
+    this.permissionCheckHandler = handler;
+  }
+
+  setDevicePermissionHandler(handler: ((details: unknown) => boolean) | null): void {
+    this.devicePermissionHandler = handler;
+  }
+}
+
+const sessions = new Map<string, FakeSession>();
+
+export const session = {
+  fromPartition(partition: string): FakeSession {
+    let found = sessions.get(partition);
+    if (!found) {
+      found = new FakeSession(partition);
+      sessions.set(partition, found);
+    }
+    return found;
+  },
+  get defaultSession(): FakeSession {
+    return session.fromPartition('');
+  },
+};
+
+type WindowOpenHandler = (details: { url: string; disposition: string; frameName?: string; features?: string }) => unknown;
+
+let nextWebContentsId = 1;
+
+export class FakeWebContents extends FakeEmitter {
+  readonly id = nextWebContentsId++;
+  url = '';
+  loadedFile: string | undefined;
+  destroyed = false;
+  windowOpenHandler: WindowOpenHandler | null = null;
+  readonly sent: Array<{ channel: string; args: unknown[] }> = [];
+
+  constructor(readonly session: FakeSession) {
+    super();
+  }
+
+  loadURL(url: string): Promise<void> {
+    this.url = url;
+    return Promise.resolve();
+  }
+
+  loadFile(file: string): Promise<void> {
+    this.loadedFile = file;
+    return Promise.resolve();
+  }
+
+  getURL(): string {
+    return this.url;
+  }
+
+  setWindowOpenHandler(handler: WindowOpenHandler): void {
+    this.windowOpenHandler = handler;
+  }
+
+  send(channel: string, ...args: unknown[]): void {
+    this.sent.push({ channel, args });
+  }
+
+  close(): void {
+    this.destroyed = true;
+  }
+
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+}
+
+interface FakeWebPreferences {
+  partition?: string;
+  [key: string]: unknown;
+}
+
+function webContentsFor(webPreferences: FakeWebPreferences | undefined): FakeWebContents {
+  return new FakeWebContents(session.fromPartition(webPreferences?.partition ?? ''));
+}
+
+export class FakeView {
+  bounds: { x: number; y: number; width: number; height: number } | undefined;
+  setBounds(bounds: { x: number; y: number; width: number; height: number }): void {
+    this.bounds = bounds;
+  }
+}
+
+export class FakeContentView extends FakeView {
+  readonly children: FakeView[] = [];
+
+  addChildView(view: FakeView): void {
+    if (!this.children.includes(view)) this.children.push(view);
+  }
+
+  removeChildView(view: FakeView): void {
+    const at = this.children.indexOf(view);
+    if (at >= 0) this.children.splice(at, 1);
+  }
+}
+
+export class WebContentsView extends FakeView {
+  static readonly instances: WebContentsView[] = [];
+  readonly webContents: FakeWebContents;
+
+  constructor(readonly options: { webPreferences?: FakeWebPreferences } = {}) {
+    super();
+    this.webContents = webContentsFor(options.webPreferences);
+    WebContentsView.instances.push(this);
+  }
+}
+
+export class BrowserWindow extends FakeEmitter {
+  static readonly instances: BrowserWindow[] = [];
+  readonly webContents: FakeWebContents;
+  readonly contentView = new FakeContentView();
+  destroyed = false;
+  shown = false;
+
+  constructor(readonly options: { webPreferences?: FakeWebPreferences; [key: string]: unknown } = {}) {
+    super();
+    this.webContents = webContentsFor(options.webPreferences);
+    BrowserWindow.instances.push(this);
+  }
+
+  static getAllWindows(): BrowserWindow[] {
+    return BrowserWindow.instances.filter((window) => !window.destroyed);
+  }
+
+  loadURL(url: string): Promise<void> {
+    return this.webContents.loadURL(url);
+  }
+
+  loadFile(file: string): Promise<void> {
+    return this.webContents.loadFile(file);
+  }
+
+  show(): void {
+    this.shown = true;
+  }
+
+  close(): void {
+    this.destroyed = true;
+    this.webContents.close();
+    this.emit('closed');
+  }
+
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+}
+
+type InvokeHandler = (event: unknown, ...args: unknown[]) => unknown;
+
+export const ipcMain = {
+  handlers: new Map<string, InvokeHandler>(),
+  handle(channel: string, handler: InvokeHandler): void {
+    // Electron refuses a second handler for a channel; so does the fake, to catch double registration.
+    if (ipcMain.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
+    ipcMain.handlers.set(channel, handler);
+  },
+  removeHandler(channel: string): void {
+    ipcMain.handlers.delete(channel);
+  },
+};
+
+class FakeIpcRenderer extends FakeEmitter {
+  readonly invocations: Array<{ channel: string; args: unknown[] }> = [];
+
+  /** Resolves with what was asked, so a test can see a reply come back through the bridge. */
+  invoke(channel: string, ...args: unknown[]): Promise<{ channel: string; args: unknown[] }> {
+    this.invocations.push({ channel, args });
+    return Promise.resolve({ channel, args });
+  }
+}
+
+export const ipcRenderer = new FakeIpcRenderer();
+
+export const contextBridge = {
+  exposed: new Map<string, unknown>(),
+  exposeInMainWorld(key: string, api: unknown): void {
+    contextBridge.exposed.set(key, api);
+  },
+};
+
+export const shell = {
+  opened: [] as string[],
+  openExternal(url: string): Promise<void> {
+    shell.opened.push(url);
+    return Promise.resolve();
+  },
+};
+
+export const clipboard = {
+  text: '',
+  writeText(text: string): void {
+    clipboard.text = text;
+  },
+};
+
+/** Reversible "encryption", so a vault test can tell sealed text from plain text. */
+export const safeStorage = {
+  available: true,
+  backend: 'gnome_libsecret',
+  isEncryptionAvailable: (): boolean => safeStorage.available,
+  getSelectedStorageBackend: (): string => safeStorage.backend,
+  encryptString: (text: string): Buffer => Buffer.from(`sealed:${Buffer.from(text).toString('base64')}`),
+  decryptString(sealed: Buffer): string {
+    const text = sealed.toString();
+    if (!text.startsWith('sealed:')) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
+    return Buffer.from(text.slice('sealed:'.length), 'base64').toString();
+  },
+};
+
+class FakeApp extends FakeEmitter {
+  quitCalls = 0;
+  requestSingleInstanceLock(): boolean {
+    return true;
+  }
+  whenReady(): Promise<void> {
+    return Promise.resolve();
+  }
+  quit(): void {
+    this.quitCalls++;
+  }
+  exit(): void {
+    this.quitCalls++;
+  }
+  getPath(name: string): string {
+    return `/fake-electron/${name}`;
+  }
+}
+
+export const app = new FakeApp();
+
+/** Forget everything recorded, for a test that starts from a fresh Electron. */
+export function resetElectronFake(): void {
+  ipcMain.handlers.clear();
+  ipcRenderer.invocations.length = 0;
+  ipcRenderer.removeAllListeners();
+  app.removeAllListeners();
+  contextBridge.exposed.clear();
+  shell.opened.length = 0;
+  clipboard.text = '';
+  safeStorage.available = true;
+  safeStorage.backend = 'gnome_libsecret';
+  sessions.clear();
+  BrowserWindow.instances.length = 0;
+  WebContentsView.instances.length = 0;
+}
+
+export default {
+  app,
+  BrowserWindow,
+  WebContentsView,
+  clipboard,
+  contextBridge,
+  ipcMain,
+  ipcRenderer,
+  safeStorage,
+  session,
+  shell,
+};

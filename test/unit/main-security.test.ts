@@ -1,0 +1,396 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { isTrustedSender, registerIpc, UNTRUSTED_SENDER, type SenderFacts } from '../../electron/main/ipc.js';
+import { openSignInWindow, PlexViews } from '../../electron/main/plex-view.js';
+import {
+  decideWindowOpen,
+  isSignInUrl,
+  isTunnelUrl,
+  mayGrantPermission,
+  mayNavigatePlexView,
+  mayNavigateSignIn,
+  mayOpenExternally,
+} from '../../electron/main/web-policy.js';
+import { mainWindowOptions, plexPartition, plexViewPreferences, signInWindowOptions, SIGN_IN_PARTITION } from '../../electron/main/window-options.js';
+import { API_METHODS, channelFor, EVENT_CHANNEL, type ApiMethod, type ReclaimBridge, type ReclaimHandlers } from '../../electron/shared/ipc-contract.js';
+import * as electron from '../fakes/electron.js';
+
+// The Electron shell's security decisions (checklist items 2-4, 13-15, 17, 20), tested in plain
+// Node: vitest.config.ts aliases `electron` to a recording fake, so the real main-process and
+// preload modules run unchanged and the tests read what they asked Electron for.
+
+const TUNNEL = 'http://127.0.0.1:8888';
+
+beforeEach(() => electron.resetElectronFake());
+
+describe('webPreferences of every page', () => {
+  it("locks down Reclaim's own window and gives it the only preload", () => {
+    const options = mainWindowOptions('/app/.vite/build/preload.cjs');
+    expect(options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      preload: '/app/.vite/build/preload.cjs',
+    });
+    expect(options.webPreferences).not.toHaveProperty('partition');
+  });
+
+  it('gives the Plex view no preload and a saved session of its own per server', () => {
+    const preferences = plexViewPreferences('server-1');
+    expect(preferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, partition: 'persist:plex-server-1' });
+    expect(preferences).not.toHaveProperty('preload');
+    expect(plexViewPreferences('server-2').partition).toBe('persist:plex-server-2');
+    expect(plexPartition('server-1')).toBe(preferences.partition);
+  });
+
+  it('opens the sign-in window in the partition it is given, locked down, without a preload', () => {
+    const parent = new electron.BrowserWindow() as unknown as Electron.BrowserWindow;
+    const options = signInWindowOptions('persist:plex-server-1', parent);
+    expect(options.parent).toBe(parent);
+    expect(options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, partition: 'persist:plex-server-1' });
+    expect(options.webPreferences).not.toHaveProperty('preload');
+    // One-click sign-in leaves nothing on disk.
+    expect(SIGN_IN_PARTITION.startsWith('persist:')).toBe(false);
+  });
+});
+
+describe('where the embedded Plex pages may go', () => {
+  it('treats only the exact tunnel origin as the tunnel, never a prefix of it', () => {
+    expect(isTunnelUrl(`${TUNNEL}/web/index.html#!/settings`, TUNNEL)).toBe(true);
+    expect(isTunnelUrl('HTTP://127.0.0.1:8888/web', TUNNEL)).toBe(true);
+    for (const url of [
+      'http://127.0.0.1:8888.evil.com/web',
+      'http://127.0.0.1:88880/web',
+      'https://127.0.0.1:8888/web',
+      'http://127.0.0.1:8889/web',
+      'http://localhost:8888/web',
+      'http://[::ffff:127.0.0.1]:8888/web',
+      'http://127.0.0.1:8888@evil.com/web',
+      'http://127.0.0.1%3A8888@evil.com/',
+      'ws://127.0.0.1:8888/',
+      'file:///etc/passwd',
+      'not a url',
+      '',
+    ]) {
+      expect(isTunnelUrl(url, TUNNEL), url).toBe(false);
+    }
+  });
+
+  it('recognises plex.tv sign-in only over https, on the listed hosts, without credentials', () => {
+    expect(isSignInUrl('https://app.plex.tv/auth#?code=ABCD')).toBe(true);
+    expect(isSignInUrl('https://accounts.google.com/o/oauth2/v2/auth')).toBe(true);
+    for (const url of [
+      'http://app.plex.tv/auth',
+      'https://app.plex.tv.evil.com/auth',
+      'https://evil.com/app.plex.tv',
+      'https://app.plex.tv@evil.com/',
+      'https://someone@app.plex.tv/auth',
+      'https://:secret@app.plex.tv/auth',
+      'https://support.plex.tv/',
+      'javascript:alert(1)//app.plex.tv',
+    ]) {
+      expect(isSignInUrl(url), url).toBe(false);
+    }
+  });
+
+  it('keeps the Plex view on the tunnel', () => {
+    expect(mayNavigatePlexView(`${TUNNEL}/web/index.html`, TUNNEL)).toBe(true);
+    expect(mayNavigatePlexView('about:blank', TUNNEL)).toBe(true);
+    for (const url of ['https://app.plex.tv/auth', 'http://127.0.0.1:8889/web', 'file:///etc/passwd', 'javascript:alert(1)', 'data:text/html,hi', 'https://evil.com/']) {
+      expect(mayNavigatePlexView(url, TUNNEL), url).toBe(false);
+    }
+  });
+
+  it('lets the sign-in window move between sign-in pages and back to its own tunnel only', () => {
+    expect(mayNavigateSignIn('https://app.plex.tv/auth', undefined)).toBe(true);
+    expect(mayNavigateSignIn('https://appleid.apple.com/auth/authorize', TUNNEL)).toBe(true);
+    expect(mayNavigateSignIn(`${TUNNEL}/web`, TUNNEL)).toBe(true);
+    expect(mayNavigateSignIn(`${TUNNEL}/web`, undefined)).toBe(false);
+    expect(mayNavigateSignIn('https://evil.com/', TUNNEL)).toBe(false);
+    expect(mayNavigateSignIn('file:///etc/passwd', TUNNEL)).toBe(false);
+  });
+
+  it('decides new windows: sign-in in a child, clicked https links outside, everything else refused', () => {
+    expect(decideWindowOpen('https://app.plex.tv/auth#?code=X', false)).toBe('sign-in-window');
+    expect(decideWindowOpen('https://app.plex.tv/auth#?code=X', true)).toBe('sign-in-window');
+    expect(decideWindowOpen('https://support.plex.tv/articles/200288586', true)).toBe('system-browser');
+    // A script opening windows on its own gets nowhere.
+    expect(decideWindowOpen('https://support.plex.tv/articles/200288586', false)).toBe('deny');
+    for (const url of [
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'http://example.com/',
+      `${TUNNEL}/web`,
+      'https://user:password@example.com/',
+      'plex://play',
+      'smb://nas/share',
+      'data:text/html,hi',
+      'not a url',
+    ]) {
+      expect(decideWindowOpen(url, true), url).toBe('deny');
+    }
+  });
+
+  it('grants only full screen and clipboard writing, only to the tunnel, and nothing without one', () => {
+    expect(mayGrantPermission('fullscreen', `${TUNNEL}/web`, TUNNEL)).toBe(true);
+    // Permission checks pass a bare origin.
+    expect(mayGrantPermission('clipboard-sanitized-write', TUNNEL, TUNNEL)).toBe(true);
+    for (const permission of ['media', 'notifications', 'geolocation', 'clipboard-read', 'openExternal', 'midi', 'display-capture']) {
+      expect(mayGrantPermission(permission, `${TUNNEL}/web`, TUNNEL), permission).toBe(false);
+    }
+    expect(mayGrantPermission('fullscreen', 'https://app.plex.tv/', TUNNEL)).toBe(false);
+    expect(mayGrantPermission('fullscreen', 'http://127.0.0.1:8888.evil.com/', TUNNEL)).toBe(false);
+    expect(mayGrantPermission('fullscreen', `${TUNNEL}/web`, undefined)).toBe(false);
+  });
+
+  it('hands the system browser only tunnel addresses and plex.tv sign-in', () => {
+    expect(mayOpenExternally(`${TUNNEL}/web`)).toBe(true);
+    expect(mayOpenExternally('http://127.0.0.1:32400/web')).toBe(true);
+    expect(mayOpenExternally('https://app.plex.tv/auth#?code=X')).toBe(true);
+    for (const url of [
+      'https://evil.com/',
+      'http://localhost:8888/web',
+      'http://127.0.0.1.evil.com/',
+      'http://127.0.0.1:8888@evil.com/',
+      'http://someone@127.0.0.1:8888/web',
+      'https://127.0.0.1:8888/web',
+      'file:///etc/passwd',
+      'smb://127.0.0.1/share',
+      'javascript:alert(1)',
+    ]) {
+      expect(mayOpenExternally(url), url).toBe(false);
+    }
+  });
+});
+
+describe('which IPC senders are served', () => {
+  const APP_PAGE = 'file:///opt/Reclaim/resources/app.asar/.vite/renderer/main_window/index.html';
+  const isAppPage = (url: string) => url === APP_PAGE;
+  const trusted: SenderFacts = { senderId: 7, frameUrl: APP_PAGE, isTopFrame: true };
+
+  it("serves the top frame of Reclaim's own window showing Reclaim's own page", () => {
+    expect(isTrustedSender(trusted, 7, isAppPage)).toBe(true);
+  });
+
+  it('refuses any other page, frame or window', () => {
+    expect(isTrustedSender({ ...trusted, senderId: 8 }, 7, isAppPage)).toBe(false);
+    expect(isTrustedSender(trusted, undefined, isAppPage)).toBe(false);
+    expect(isTrustedSender({ ...trusted, isTopFrame: false }, 7, isAppPage)).toBe(false);
+    expect(isTrustedSender({ ...trusted, frameUrl: `${TUNNEL}/web` }, 7, isAppPage)).toBe(false);
+    expect(isTrustedSender({ ...trusted, frameUrl: undefined }, 7, isAppPage)).toBe(false);
+  });
+});
+
+/** A service whose every method records its call and answers with its own name. */
+function recordingService(): ReclaimHandlers & { calls: Array<{ method: ApiMethod; args: unknown[] }> } {
+  const calls: Array<{ method: ApiMethod; args: unknown[] }> = [];
+  const service = Object.fromEntries(
+    API_METHODS.map((method) => [method, async (...args: unknown[]) => {
+      calls.push({ method, args });
+      return `${method} done`;
+    }]),
+  );
+  return Object.assign(service as unknown as ReclaimHandlers, { calls });
+}
+
+describe('the IPC handlers', () => {
+  const APP_PAGE = 'file:///app/.vite/renderer/main_window/index.html';
+  const WINDOW_ID = 3;
+  const topFrame = (url: string) => ({ url, parent: null });
+  const appEvent = { sender: { id: WINDOW_ID }, senderFrame: topFrame(APP_PAGE) };
+
+  let service: ReturnType<typeof recordingService>;
+  let windowId: number | undefined;
+
+  beforeEach(() => {
+    service = recordingService();
+    windowId = WINDOW_ID;
+    registerIpc(service, () => windowId, (url) => url === APP_PAGE);
+  });
+
+  const invoke = (method: ApiMethod, event: unknown, ...args: unknown[]) => {
+    const handler = electron.ipcMain.handlers.get(channelFor(method));
+    if (!handler) throw new Error(`no handler for ${method}`);
+    return Promise.resolve(handler(event, ...args));
+  };
+
+  it('registers exactly one handler per request in the contract', () => {
+    expect([...electron.ipcMain.handlers.keys()].sort()).toEqual(API_METHODS.map(channelFor).sort());
+  });
+
+  it('refuses untrusted senders without ever calling the service', async () => {
+    const untrusted = {
+      'another window': { sender: { id: WINDOW_ID + 1 }, senderFrame: topFrame(APP_PAGE) },
+      'a frame inside the window': { sender: { id: WINDOW_ID }, senderFrame: { url: APP_PAGE, parent: topFrame(APP_PAGE) } },
+      'the tunnel page in the window': { sender: { id: WINDOW_ID }, senderFrame: topFrame(`${TUNNEL}/web`) },
+      'a frame that is gone': { sender: { id: WINDOW_ID }, senderFrame: null },
+    };
+    for (const [who, event] of Object.entries(untrusted)) {
+      expect(await invoke('connect', event, 'server-1'), who).toEqual(UNTRUSTED_SENDER);
+      expect(await invoke('listProfiles', event), who).toEqual(UNTRUSTED_SENDER);
+    }
+    windowId = undefined; // the window was closed
+    expect(await invoke('connect', appEvent, 'server-1')).toEqual(UNTRUSTED_SENDER);
+    expect(service.calls).toEqual([]);
+  });
+
+  it('checks the arguments of a trusted sender before the service sees them', async () => {
+    for (const args of [[], [42], ['server-1', 'extra'], ['../../etc/passwd'], ['x'.repeat(65)]]) {
+      const reply = await invoke('connect', appEvent, ...args);
+      expect(reply, JSON.stringify(args)).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    }
+    expect(await invoke('saveProfile', appEvent, null, { host: 'nas' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(await invoke('showPlexView', appEvent, 'server-1', { x: -1, y: 0, width: 10, height: 10 })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(service.calls).toEqual([]);
+  });
+
+  it('passes a trusted, well-formed request to the service and wraps its answer', async () => {
+    expect(await invoke('connect', appEvent, 'server-1')).toEqual({ ok: true, value: 'connect done' });
+    expect(await invoke('claimWithPlex', appEvent, 'server-1', 'window')).toEqual({ ok: true, value: 'claimWithPlex done' });
+    expect(service.calls).toEqual([
+      { method: 'connect', args: ['server-1'] },
+      { method: 'claimWithPlex', args: ['server-1', 'window'] },
+    ]);
+  });
+});
+
+describe('the preload bridge', () => {
+  /** A fresh load of the preload, as in a new page, with the Electron fake it ran against. */
+  async function loadPreload(): Promise<{ bridge: ReclaimBridge; fake: typeof electron }> {
+    vi.resetModules();
+    const fake = await import('../fakes/electron.js');
+    await import('../../electron/preload/preload.js');
+    expect([...fake.contextBridge.exposed.keys()]).toEqual(['reclaim']);
+    return { bridge: fake.contextBridge.exposed.get('reclaim') as ReclaimBridge, fake };
+  }
+
+  it('exposes one function per request in the contract, plus onEvent, and nothing of Electron', async () => {
+    const { bridge, fake } = await loadPreload();
+    expect(Object.keys(bridge).sort()).toEqual([...API_METHODS, 'onEvent'].sort());
+    const electronFunctions = [fake.ipcRenderer.invoke, fake.ipcRenderer.on, fake.ipcRenderer.emit, fake.ipcRenderer.removeListener];
+    for (const value of Object.values(bridge)) {
+      expect(typeof value).toBe('function');
+      expect(electronFunctions).not.toContain(value);
+    }
+  });
+
+  it('sends each request on its own channel, with the arguments as given', async () => {
+    const { bridge, fake } = await loadPreload();
+    for (const method of API_METHODS) {
+      const request = bridge[method] as (...args: unknown[]) => Promise<unknown>;
+      const reply = await request('server-1', { x: 1 });
+      expect(reply).toEqual({ channel: channelFor(method), args: ['server-1', { x: 1 }] });
+    }
+    expect(fake.ipcRenderer.invocations.map((call) => call.channel)).toEqual(API_METHODS.map(channelFor));
+  });
+
+  it('hands event listeners the payload only, never the IPC event, and stops when asked', async () => {
+    const { bridge, fake } = await loadPreload();
+    const heard: unknown[][] = [];
+    const stop = bridge.onEvent((...args: unknown[]) => heard.push(args));
+    const ipcEvent = { sender: fake.ipcRenderer, ports: [] };
+    const payload = { type: 'prompt-closed', id: 'p1' };
+
+    fake.ipcRenderer.emit(EVENT_CHANNEL, ipcEvent, payload);
+    fake.ipcRenderer.emit(channelFor('connect'), ipcEvent, { type: 'prompt-closed', id: 'elsewhere' });
+    expect(heard).toEqual([[payload]]);
+
+    stop();
+    fake.ipcRenderer.emit(EVENT_CHANNEL, ipcEvent, payload);
+    expect(heard).toHaveLength(1);
+    expect(fake.ipcRenderer.listenerCount(EVENT_CHANNEL)).toBe(0);
+  });
+});
+
+describe('the embedded Plex view', () => {
+  const WEB = `${TUNNEL}/web`;
+  const BOUNDS = { x: 240, y: 180, width: 900, height: 560 };
+
+  function showView() {
+    const window = new electron.BrowserWindow();
+    const views = new PlexViews(window as unknown as Electron.BrowserWindow);
+    views.show({ profileId: 'server-1', webUrl: WEB }, BOUNDS);
+    const view = electron.WebContentsView.instances.at(-1);
+    if (!view) throw new Error('no view was created');
+    return { window, views, view };
+  }
+
+  it('shows the tunnel in a locked-down view over the place the UI keeps for it', () => {
+    const { window, view } = showView();
+    expect(view.options.webPreferences).toEqual(plexViewPreferences('server-1'));
+    expect(view.webContents.getURL()).toBe(WEB);
+    expect(view.bounds).toEqual(BOUNDS);
+    expect(window.contentView.children).toEqual([view]);
+  });
+
+  it('refuses navigation, frame navigation and redirects away from the tunnel', () => {
+    const { view } = showView();
+    for (const name of ['will-navigate', 'will-frame-navigate', 'will-redirect']) {
+      const away = electron.navigationEvent('https://evil.com/');
+      const within = electron.navigationEvent(`${WEB}/index.html`);
+      view.webContents.emit(name, away);
+      view.webContents.emit(name, within);
+      expect(away.defaultPrevented, name).toBe(true);
+      expect(within.defaultPrevented, name).toBe(false);
+    }
+  });
+
+  it("denies the server's session every permission but full screen and clipboard writing for the tunnel", () => {
+    const { view } = showView();
+    const session = electron.session.fromPartition(plexPartition('server-1'));
+    const granted = (permission: string, requestingUrl: string) => {
+      let answer: boolean | undefined;
+      session.permissionRequestHandler?.(view.webContents, permission, (value) => (answer = value), { requestingUrl });
+      return answer;
+    };
+    expect(granted('fullscreen', WEB)).toBe(true);
+    expect(granted('media', WEB)).toBe(false);
+    expect(granted('fullscreen', 'https://evil.com/')).toBe(false);
+    expect(session.permissionCheckHandler?.(view.webContents, 'clipboard-sanitized-write', TUNNEL, {})).toBe(true);
+    expect(session.permissionCheckHandler?.(view.webContents, 'notifications', TUNNEL, {})).toBe(false);
+    expect(session.devicePermissionHandler?.({})).toBe(false);
+  });
+
+  it('opens plex.tv sign-in in a child sharing the session, clicked https links outside, and nothing else', () => {
+    const { view } = showView();
+    const open = (url: string, disposition: string) => view.webContents.windowOpenHandler?.({ url, disposition });
+    expect(open('https://app.plex.tv/auth#?code=X', 'new-window')).toMatchObject({
+      action: 'allow',
+      overrideBrowserWindowOptions: { webPreferences: { partition: plexPartition('server-1'), sandbox: true, contextIsolation: true } },
+    });
+    expect(open('https://support.plex.tv/articles/1', 'foreground-tab')).toEqual({ action: 'deny' });
+    expect(open('https://support.plex.tv/articles/2', 'new-window')).toEqual({ action: 'deny' });
+    expect(open('javascript:alert(1)', 'foreground-tab')).toEqual({ action: 'deny' });
+    expect(open('file:///etc/passwd', 'foreground-tab')).toEqual({ action: 'deny' });
+    expect(electron.shell.opened).toEqual(['https://support.plex.tv/articles/1']);
+  });
+
+  it('closes the view when the UI hides it', () => {
+    const { window, views, view } = showView();
+    views.show(null, null);
+    expect(window.contentView.children).toEqual([]);
+    expect(view.webContents.isDestroyed()).toBe(true);
+  });
+
+  it('guards the one-click sign-in window like the view, in the sign-in partition', () => {
+    const parent = new electron.BrowserWindow();
+    const close = openSignInWindow(parent as unknown as Electron.BrowserWindow, 'https://app.plex.tv/auth#?code=X', SIGN_IN_PARTITION);
+    const child = electron.BrowserWindow.instances.at(-1);
+    if (!child || child === parent) throw new Error('no sign-in window was opened');
+    expect(child.options.webPreferences).toMatchObject({ partition: SIGN_IN_PARTITION, sandbox: true, contextIsolation: true, nodeIntegration: false });
+    expect(child.options.webPreferences).not.toHaveProperty('preload');
+    expect(child.webContents.getURL()).toBe('https://app.plex.tv/auth#?code=X');
+    const away = electron.navigationEvent('https://evil.com/');
+    child.webContents.emit('will-navigate', away);
+    expect(away.defaultPrevented).toBe(true);
+    let answer: boolean | undefined;
+    child.webContents.session.permissionRequestHandler?.(child.webContents, 'media', (value) => (answer = value), { requestingUrl: 'https://app.plex.tv/' });
+    expect(answer).toBe(false);
+    close();
+    expect(child.isDestroyed()).toBe(true);
+  });
+});
