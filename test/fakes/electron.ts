@@ -185,15 +185,29 @@ export class WebContentsView extends FakeView {
 
 export class BrowserWindow extends FakeEmitter {
   static readonly instances: BrowserWindow[] = [];
-  readonly webContents: FakeWebContents;
-  readonly contentView = new FakeContentView();
+  private readonly contents: FakeWebContents;
+  private readonly view = new FakeContentView();
   destroyed = false;
   shown = false;
 
   constructor(readonly options: { webPreferences?: FakeWebPreferences; [key: string]: unknown } = {}) {
     super();
-    this.webContents = webContentsFor(options.webPreferences);
+    this.contents = webContentsFor(options.webPreferences);
     BrowserWindow.instances.push(this);
+  }
+
+  // Like Electron: a closed window's parts are gone, and touching them throws.
+  get webContents(): FakeWebContents {
+    return this.alive(this.contents);
+  }
+
+  get contentView(): FakeContentView {
+    return this.alive(this.view);
+  }
+
+  private alive<T>(part: T): T {
+    if (this.destroyed) throw new TypeError('Object has been destroyed');
+    return part;
   }
 
   static getAllWindows(): BrowserWindow[] {
@@ -213,8 +227,9 @@ export class BrowserWindow extends FakeEmitter {
   }
 
   close(): void {
+    if (this.destroyed) return;
     this.destroyed = true;
-    this.webContents.close();
+    this.contents.close();
     this.emit('closed');
   }
 
