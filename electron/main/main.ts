@@ -31,7 +31,6 @@ function isAppPage(url: string): boolean {
   }
 }
 
-if (!app.requestSingleInstanceLock()) app.quit();
 
 // Catch-all for every page Electron creates; each creator then sets its own, narrower rules.
 app.on('web-contents-created', (_event, contents) => {
@@ -78,10 +77,20 @@ async function start(): Promise<void> {
   else await window.loadFile(appIndexFile);
 }
 
-app.whenReady().then(start).catch((error: unknown) => {
-  console.error('Reclaim could not start:', (error as Error).message);
-  app.exit(1);
-});
+// One Reclaim at a time: two would fight over the same local ports and saved files.
+if (!app.requestSingleInstanceLock()) {
+  app.exit(0);
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.whenReady().then(start).catch((error: unknown) => {
+    console.error('Reclaim could not start:', (error as Error).message);
+    app.exit(1);
+  });
+}
 
 let shuttingDown = false;
 app.on('before-quit', (event) => {

@@ -26,11 +26,10 @@ export function guardPermissions(session: Session, tunnelOrigin: () => string | 
   session.setDevicePermissionHandler(() => false);
 }
 
-/** Windows opened from a remote page: plex.tv sign-in in a guarded child, https links outside. */
+/** Windows opened from a remote page: plex.tv sign-in in a guarded child, Plex's pages outside. */
 function guardWindowOpen(contents: WebContents, parent: BrowserWindow, partition: string, tunnelOrigin: string | undefined): void {
-  contents.setWindowOpenHandler(({ url, disposition }) => {
-    // A link with target=_blank opens as a tab; a scripted window.open as a new window.
-    switch (decideWindowOpen(url, disposition === 'foreground-tab' || disposition === 'background-tab')) {
+  contents.setWindowOpenHandler(({ url }) => {
+    switch (decideWindowOpen(url)) {
       case 'sign-in-window':
         return { action: 'allow', overrideBrowserWindowOptions: signInWindowOptions(partition, parent) };
       case 'system-browser':
@@ -53,7 +52,7 @@ export class PlexViews {
   constructor(private readonly window: BrowserWindow) {}
 
   show(target: { profileId: string; webUrl: string } | null, bounds: ViewBounds | null): void {
-    if (!target || !bounds) {
+    if (!target || !bounds || this.window.isDestroyed()) {
       this.hide();
       return;
     }
@@ -61,14 +60,23 @@ export class PlexViews {
     if (!this.current) this.current = { ...target, view: this.create(target) };
     const { view } = this.current;
     if (!this.window.contentView.children.includes(view)) this.window.contentView.addChildView(view);
-    view.setBounds(bounds);
+    // The UI measures in CSS pixels; the window places views in its own units, which differ by the zoom.
+    const zoom = this.window.webContents.getZoomFactor();
+    view.setBounds({
+      x: Math.round(bounds.x * zoom),
+      y: Math.round(bounds.y * zoom),
+      width: Math.round(bounds.width * zoom),
+      height: Math.round(bounds.height * zoom),
+    });
   }
 
+  /** Safe while quitting, when the window may already be gone. */
   hide(): void {
     if (!this.current) return;
-    this.window.contentView.removeChildView(this.current.view);
-    this.current.view.webContents.close();
+    const { view } = this.current;
     this.current = undefined;
+    if (!this.window.isDestroyed()) this.window.contentView.removeChildView(view);
+    if (!view.webContents.isDestroyed()) view.webContents.close();
   }
 
   private create(target: { profileId: string; webUrl: string }): WebContentsView {

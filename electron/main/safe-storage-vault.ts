@@ -16,7 +16,8 @@ export class SafeStorageVault implements SecretVault {
   }
 
   async load(profileId: string): Promise<SavedSecret | undefined> {
-    const sealed = (await this.read())[profileId];
+    const all = await this.read();
+    const sealed = Object.hasOwn(all, profileId) ? all[profileId] : undefined;
     if (!sealed || !safeStorage.isEncryptionAvailable()) return undefined;
     try {
       return JSON.parse(safeStorage.decryptString(Buffer.from(sealed, 'base64'))) as SavedSecret;
@@ -34,13 +35,13 @@ export class SafeStorageVault implements SecretVault {
 
   async forget(profileId: string): Promise<void> {
     const all = await this.read();
-    if (!(profileId in all)) return;
+    if (!Object.hasOwn(all, profileId)) return;
     delete all[profileId];
     await writeFileAtomic(this.file, JSON.stringify(all));
   }
 
   async has(profileId: string): Promise<boolean> {
-    return profileId in (await this.read());
+    return Object.hasOwn(await this.read(), profileId);
   }
 
   private async read(): Promise<Record<string, string>> {

@@ -45,20 +45,28 @@ export function mayNavigateSignIn(url: string, tunnelOrigin: string | undefined)
 /** What Reclaim itself may hand to the system browser: a tunnel address, or plex.tv sign-in. */
 export function mayOpenExternally(url: string): boolean {
   const parsed = parse(url);
-  return isSignInUrl(url) || (parsed !== undefined && parsed.protocol === 'http:' && parsed.hostname === '127.0.0.1' && parsed.username === '');
+  return isSignInUrl(url)
+    || (parsed !== undefined && parsed.protocol === 'http:' && parsed.hostname === '127.0.0.1' && parsed.username === '' && parsed.password === '');
+}
+
+/** Plex's own web sites (support articles, app.plex.tv pages): safe to show in the person's browser. */
+function isPlexSite(parsed: URL): boolean {
+  return parsed.hostname === 'plex.tv' || parsed.hostname.endsWith('.plex.tv');
 }
 
 export type WindowOpenDecision = 'sign-in-window' | 'system-browser' | 'deny';
 
 /**
  * A window the Plex view (or its sign-in window) asks to open: plex.tv sign-in opens in the
- * controlled child window; any other https link the person clicked goes to their own browser;
- * everything else (http elsewhere, file:, javascript:, custom schemes) is refused.
+ * controlled child window; another https page of Plex's own sites goes to the person's browser;
+ * everything else (other sites, http, file:, javascript:, custom schemes) is refused. Electron
+ * does not say whether a person clicked (a script's window.open looks like a clicked link), so
+ * the rule is by address, never by how the window was asked for.
  */
-export function decideWindowOpen(url: string, fromLinkClick: boolean): WindowOpenDecision {
+export function decideWindowOpen(url: string): WindowOpenDecision {
   if (isSignInUrl(url)) return 'sign-in-window';
   const parsed = parse(url);
-  if (parsed?.protocol === 'https:' && fromLinkClick && parsed.username === '' && parsed.password === '') return 'system-browser';
+  if (parsed?.protocol === 'https:' && parsed.username === '' && parsed.password === '' && isPlexSite(parsed)) return 'system-browser';
   return 'deny';
 }
 

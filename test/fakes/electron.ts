@@ -126,6 +126,11 @@ export class FakeWebContents extends FakeEmitter {
     return this.url;
   }
 
+  zoomFactor = 1;
+  getZoomFactor(): number {
+    return this.zoomFactor;
+  }
+
   setWindowOpenHandler(handler: WindowOpenHandler): void {
     this.windowOpenHandler = handler;
   }

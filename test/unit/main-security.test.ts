@@ -114,13 +114,14 @@ describe('where the embedded Plex pages may go', () => {
     expect(mayNavigateSignIn('file:///etc/passwd', TUNNEL)).toBe(false);
   });
 
-  it('decides new windows: sign-in in a child, clicked https links outside, everything else refused', () => {
-    expect(decideWindowOpen('https://app.plex.tv/auth#?code=X', false)).toBe('sign-in-window');
-    expect(decideWindowOpen('https://app.plex.tv/auth#?code=X', true)).toBe('sign-in-window');
-    expect(decideWindowOpen('https://support.plex.tv/articles/200288586', true)).toBe('system-browser');
-    // A script opening windows on its own gets nowhere.
-    expect(decideWindowOpen('https://support.plex.tv/articles/200288586', false)).toBe('deny');
+  it('decides new windows: sign-in in a child, Plex\'s own pages outside, everything else refused', () => {
+    expect(decideWindowOpen('https://app.plex.tv/auth#?code=X')).toBe('sign-in-window');
+    expect(decideWindowOpen('https://support.plex.tv/articles/200288586')).toBe('system-browser');
+    // Electron cannot tell a click from a script, so other sites are refused either way.
     for (const url of [
+      'https://example.com/',
+      'https://plex.tv.evil.com/',
+      'https://evilplex.tv/',
       'javascript:alert(1)',
       'file:///etc/passwd',
       'http://example.com/',
@@ -131,7 +132,7 @@ describe('where the embedded Plex pages may go', () => {
       'data:text/html,hi',
       'not a url',
     ]) {
-      expect(decideWindowOpen(url, true), url).toBe('deny');
+      expect(decideWindowOpen(url), url).toBe('deny');
     }
   });
 
@@ -157,6 +158,7 @@ describe('where the embedded Plex pages may go', () => {
       'http://127.0.0.1.evil.com/',
       'http://127.0.0.1:8888@evil.com/',
       'http://someone@127.0.0.1:8888/web',
+      'http://:password@127.0.0.1:8888/web',
       'https://127.0.0.1:8888/web',
       'file:///etc/passwd',
       'smb://127.0.0.1/share',
@@ -355,7 +357,7 @@ describe('the embedded Plex view', () => {
     expect(session.devicePermissionHandler?.({})).toBe(false);
   });
 
-  it('opens plex.tv sign-in in a child sharing the session, clicked https links outside, and nothing else', () => {
+  it('opens plex.tv sign-in in a child sharing the session, Plex\'s pages outside, and nothing else', () => {
     const { view } = showView();
     const open = (url: string, disposition: string) => view.webContents.windowOpenHandler?.({ url, disposition });
     expect(open('https://app.plex.tv/auth#?code=X', 'new-window')).toMatchObject({
@@ -363,10 +365,25 @@ describe('the embedded Plex view', () => {
       overrideBrowserWindowOptions: { webPreferences: { partition: plexPartition('server-1'), sandbox: true, contextIsolation: true } },
     });
     expect(open('https://support.plex.tv/articles/1', 'foreground-tab')).toEqual({ action: 'deny' });
-    expect(open('https://support.plex.tv/articles/2', 'new-window')).toEqual({ action: 'deny' });
+    expect(open('https://example.com/', 'foreground-tab')).toEqual({ action: 'deny' });
     expect(open('javascript:alert(1)', 'foreground-tab')).toEqual({ action: 'deny' });
     expect(open('file:///etc/passwd', 'foreground-tab')).toEqual({ action: 'deny' });
     expect(electron.shell.opened).toEqual(['https://support.plex.tv/articles/1']);
+  });
+
+  it('hides the view without an error while quitting, after the window is gone', () => {
+    const { window, views, view } = showView();
+    window.close();
+    expect(() => views.show(null, null)).not.toThrow();
+    expect(() => views.show({ profileId: 'server-1', webUrl: WEB }, BOUNDS)).not.toThrow();
+    expect(view.webContents.isDestroyed()).toBe(true);
+  });
+
+  it('places the view in window units, which differ from the page\'s CSS pixels when zoomed', () => {
+    const window = new electron.BrowserWindow();
+    (window.webContents as unknown as { zoomFactor: number }).zoomFactor = 2;
+    new PlexViews(window as unknown as Electron.BrowserWindow).show({ profileId: 'server-1', webUrl: WEB }, { x: 10, y: 20, width: 300, height: 200 });
+    expect(electron.WebContentsView.instances.at(-1)?.bounds).toEqual({ x: 20, y: 40, width: 600, height: 400 });
   });
 
   it('closes the view when the UI hides it', () => {
