@@ -1,9 +1,8 @@
-import { useState } from 'react';
-import type { ClaimStep, Connection, ErrorInfo } from '../../electron/shared/ipc-contract.js';
+import type { ClaimStep, Connection } from '../../electron/shared/ipc-contract.js';
 import { reclaim } from '../bridge.js';
 import { CLAIM_STEP_TEXT } from '../text.js';
 import { ErrorBox } from './ErrorBox.js';
-import { useServerEvents } from './ServerPage.js';
+import { useClaimRun } from './use-claim-run.js';
 
 export function ClaimTrail(props: { steps: ClaimStep[]; running: boolean }) {
   return (
@@ -22,31 +21,8 @@ export function ClaimTrail(props: { steps: ClaimStep[]; running: boolean }) {
 }
 
 export function ClaimPanel(props: { profileId: string; events: EventTarget; connection: Connection; onClaimed(connection: Connection): void; onClose(): void }) {
-  const [steps, setSteps] = useState<ClaimStep[]>([]);
-  const [running, setRunning] = useState(false);
-  const [signInUrl, setSignInUrl] = useState<string | undefined>();
-  const [error, setError] = useState<ErrorInfo | undefined>();
-  const [done, setDone] = useState<string | undefined>();
-
-  useServerEvents(props.events, props.profileId, (event) => {
-    if (event.type === 'claim-step') setSteps((all) => [...all, event.step]);
-    if (event.type === 'signin-url') setSignInUrl(event.url);
-  });
-
-  const start = async (where: 'window' | 'browser') => {
-    setSteps([]);
-    setError(undefined);
-    setDone(undefined);
-    setSignInUrl(undefined);
-    setRunning(true);
-    const result = await reclaim.claimWithPlex(props.profileId, where);
-    setRunning(false);
-    if (!result.ok) return setError(result.error);
-    props.onClaimed({ ...props.connection, status: result.value.status, statusError: undefined });
-    setDone(result.value.outcome === 'already-claimed'
-      ? 'This server is already claimed; nothing was changed.'
-      : `Done: the server is now claimed${result.value.account ? ` by ${result.value.account}` : ''}. Plex apps signed in to that account will see it again.`);
-  };
+  const { steps, running, error, done, signInUrl, run } = useClaimRun(props);
+  const start = (where: 'window' | 'browser') => run(() => reclaim.claimWithPlex(props.profileId, where));
 
   return (
     <aside className="side-panel" aria-labelledby="claim-title">

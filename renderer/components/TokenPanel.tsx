@@ -1,33 +1,17 @@
 import { useState, type FormEvent } from 'react';
-import type { ClaimStep, Connection, ErrorInfo } from '../../electron/shared/ipc-contract.js';
+import type { Connection } from '../../electron/shared/ipc-contract.js';
 import { reclaim } from '../bridge.js';
 import { ClaimTrail } from './ClaimPanel.js';
 import { ErrorBox } from './ErrorBox.js';
-import { useServerEvents } from './ServerPage.js';
+import { useClaimRun } from './use-claim-run.js';
 
 export function TokenPanel(props: { profileId: string; events: EventTarget; connection: Connection; onClaimed(connection: Connection): void; onClose(): void }) {
   const [token, setToken] = useState('');
-  const [steps, setSteps] = useState<ClaimStep[]>([]);
-  const [running, setRunning] = useState(false);
-  const [error, setError] = useState<ErrorInfo | undefined>();
-  const [done, setDone] = useState<string | undefined>();
-
-  useServerEvents(props.events, props.profileId, (event) => {
-    if (event.type === 'claim-step') setSteps((all) => [...all, event.step]);
-  });
+  const { steps, running, error, done, run } = useClaimRun(props);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setSteps([]);
-    setError(undefined);
-    setDone(undefined);
-    setRunning(true);
-    const result = await reclaim.claimWithToken(props.profileId, token);
-    setRunning(false);
-    if (!result.ok) return setError(result.error);
-    setToken('');
-    props.onClaimed({ ...props.connection, status: result.value.status, statusError: undefined });
-    setDone(result.value.outcome === 'already-claimed' ? 'This server is already claimed; nothing was changed.' : 'Done: the server is now claimed.');
+    if (await run(() => reclaim.claimWithToken(props.profileId, token))) setToken('');
   };
 
   return (
