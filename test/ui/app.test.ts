@@ -25,7 +25,9 @@ beforeAll(async () => {
   pms = await scene.freshPms({ friendlyName: 'Attic NAS' });
   knownHosts = path.join(scene.home, 'ui_known_hosts');
   await writeFile(knownHosts, '');
-  ui = await startUi({ home: scene.home, knownHostsFile: knownHosts, plexTvUrl: scene.plexTv.url });
+  const sshConfig = path.join(scene.home, 'ssh_config');
+  await writeFile(sshConfig, `Host attic\n  HostName ${scene.sshd.host}\n  Port ${scene.sshd.port}\n  User ${scene.sshd.user.name}\nHost *\n  ServerAliveInterval 30\n`);
+  ui = await startUi({ home: scene.home, knownHostsFile: knownHosts, plexTvUrl: scene.plexTv.url, sshConfigFile: sshConfig });
   page = ui.page;
 }, 120_000);
 
@@ -55,6 +57,15 @@ describe('the desktop UI, first claim from start to finish', () => {
     await page.getByRole('heading', { name: 'Get back into your Plex server' }).waitFor();
     expect(await page.getByText('Not authorized').count()).toBeGreaterThan(0);
     await ui.screenshot('01-welcome');
+  });
+
+  it('fills the server form from a Host entry of ~/.ssh/config', async () => {
+    await button('Import from ~/.ssh/config').first().click();
+    await button(/^attic/).click();
+    expect(await page.getByLabel('Server address').inputValue()).toBe('attic');
+    expect(await page.getByLabel('SSH port').inputValue()).toBe(String(scene.sshd.port));
+    expect(await page.getByLabel('User name').inputValue()).toBe(scene.sshd.user.name);
+    await button('Cancel').click();
   });
 
   it('checks the server form field by field, with the message under the field', async () => {
@@ -137,6 +148,8 @@ describe('the desktop UI, first claim from start to finish', () => {
     await ui.screenshot('07-diagnose');
     await button('Copy report').click();
     await button('Report copied').waitFor();
+    await button('Open in browser').click();
+    expect(ui.externalUrls).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:8888\/web$/)]);
     expect(ui.copied.at(-1)).toMatch(/^Reclaim diagnose report for Attic NAS/);
     expect(ui.copied.at(-1)).toContain('[OK  ] SSH login');
     await button('Close').click();
