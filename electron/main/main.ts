@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, clipboard, shell } from 'electron';
+import { app, BrowserWindow, clipboard, powerMonitor, session, shell } from 'electron';
 import { AppService } from '../core/app/app-service.js';
 import { findAgent } from '../core/agent.js';
 import { reclaimDataDir, reclaimKnownHostsFile, userKnownHostsFiles } from '../core/app-paths.js';
@@ -8,8 +7,9 @@ import { clientIdentifier } from '../core/client-identifier.js';
 import { plexHeaders } from '../core/plex-headers.js';
 import { plexTvUrl } from '../core/plex-tv.js';
 import { EVENT_CHANNEL, type ReclaimEvent } from '../shared/ipc-contract.js';
+import { APP_ENTRY, isAppUrl, registerAppScheme, serveAppFiles } from './app-protocol.js';
 import { registerIpc } from './ipc.js';
-import { guardNavigation, openSignInWindow, PlexViews } from './plex-view.js';
+import { guardNavigation, guardPermissions, openSignInWindow, PlexViews } from './plex-view.js';
 import { SafeStorageVault } from './safe-storage-vault.js';
 import { mayOpenExternally } from './web-policy.js';
 import { mainWindowOptions, SIGN_IN_PARTITION } from './window-options.js';
@@ -19,18 +19,18 @@ import { mainWindowOptions, SIGN_IN_PARTITION } from './window-options.js';
 
 // Forge's Vite plugin defines these: the dev server in `npm start`, the renderer folder when packaged.
 const devServerUrl: string | undefined = MAIN_WINDOW_VITE_DEV_SERVER_URL;
-const appIndexFile = path.join(__dirname, `../renderer/${MAIN_WINDOW_VITE_NAME}/index.html`);
+const rendererDir = path.join(__dirname, `../renderer/${MAIN_WINDOW_VITE_NAME}`);
 
 function isAppPage(url: string): boolean {
+  if (!devServerUrl) return isAppUrl(url);
   try {
-    const parsed = new URL(url);
-    if (devServerUrl) return parsed.origin === new URL(devServerUrl).origin;
-    return parsed.protocol === 'file:' && path.resolve(fileURLToPath(parsed)) === path.resolve(appIndexFile);
+    return new URL(url).origin === new URL(devServerUrl).origin;
   } catch {
     return false;
   }
 }
 
+registerAppScheme();
 
 // Catch-all for every page Electron creates; each creator then sets its own, narrower rules.
 app.on('web-contents-created', (_event, contents) => {
@@ -46,6 +46,9 @@ function send(event: ReclaimEvent): void {
 }
 
 async function start(): Promise<void> {
+  serveAppFiles(rendererDir);
+  // Reclaim's own page needs no permission at all.
+  guardPermissions(session.defaultSession, () => undefined);
   const window = new BrowserWindow(mainWindowOptions(path.join(__dirname, 'preload.cjs')));
   mainWindow = window;
   guardNavigation(window.webContents, () => false);
@@ -73,8 +76,9 @@ async function start(): Promise<void> {
   window.on('closed', () => {
     mainWindow = undefined;
   });
-  if (devServerUrl) await window.loadURL(devServerUrl);
-  else await window.loadFile(appIndexFile);
+  // After sleep or a network change the old link is dead but may not know it for a while.
+  powerMonitor.on('resume', () => service?.reconnectAll());
+  await window.loadURL(devServerUrl ?? APP_ENTRY);
 }
 
 // One Reclaim at a time: two would fight over the same local ports and saved files.

@@ -48,9 +48,13 @@ export function signInWindowOptions(partition: string, parent?: Electron.Browser
   };
 }
 
-/** In memory for one-click sign-in; persistent per server for Plex Web, like a browser profile. */
+/**
+ * In memory only (no `persist:`): Plex Web keeps the person's Plex token in its storage, and a
+ * persistent partition would write it to disk in plain text. Signing in again per session is
+ * the price.
+ */
 export function plexPartition(profileId: string): string {
-  return `persist:plex-${profileId}`;
+  return `plex-${profileId}`;
 }
 
 export const SIGN_IN_PARTITION = 'reclaim-signin';

@@ -305,6 +305,27 @@ export const safeStorage = {
   },
 };
 
+/** Records the privileged schemes and the handler, so a test can ask it for URLs. */
+export const protocol = {
+  privileged: [] as unknown[],
+  handlers: new Map<string, (request: { url: string }) => Response | Promise<Response>>(),
+  registerSchemesAsPrivileged(schemes: unknown[]): void {
+    protocol.privileged.push(...schemes);
+  },
+  handle(scheme: string, handler: (request: { url: string }) => Response | Promise<Response>): void {
+    protocol.handlers.set(scheme, handler);
+  },
+};
+
+/** net.fetch of a file:// URL answers with the path it was asked for, which is what tests check. */
+export const net = {
+  fetched: [] as string[],
+  fetch(url: string): Promise<Response> {
+    net.fetched.push(url);
+    return Promise.resolve(new Response(url));
+  },
+};
+
 class FakeApp extends FakeEmitter {
   quitCalls = 0;
   requestSingleInstanceLock(): boolean {
@@ -334,6 +355,9 @@ export function resetElectronFake(): void {
   app.removeAllListeners();
   contextBridge.exposed.clear();
   shell.opened.length = 0;
+  protocol.privileged.length = 0;
+  protocol.handlers.clear();
+  net.fetched.length = 0;
   clipboard.text = '';
   safeStorage.available = true;
   safeStorage.backend = 'gnome_libsecret';

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { isTrustedSender, registerIpc, UNTRUSTED_SENDER, type SenderFacts } from '../../electron/main/ipc.js';
+import { APP_ENTRY, appFileFor, isAppUrl, registerAppScheme, serveAppFiles } from '../../electron/main/app-protocol.js';
 import { openSignInWindow, PlexViews } from '../../electron/main/plex-view.js';
 import {
   decideWindowOpen,
@@ -41,17 +42,19 @@ describe('webPreferences of every page', () => {
 
   it('gives the Plex view no preload and a saved session of its own per server', () => {
     const preferences = plexViewPreferences('server-1');
-    expect(preferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, partition: 'persist:plex-server-1' });
+    expect(preferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, partition: 'plex-server-1' });
     expect(preferences).not.toHaveProperty('preload');
-    expect(plexViewPreferences('server-2').partition).toBe('persist:plex-server-2');
+    expect(plexViewPreferences('server-2').partition).toBe('plex-server-2');
+    // In memory: Plex Web's stored token must never reach the disk.
+    expect(plexViewPreferences('server-2').partition?.startsWith('persist:')).toBe(false);
     expect(plexPartition('server-1')).toBe(preferences.partition);
   });
 
   it('opens the sign-in window in the partition it is given, locked down, without a preload', () => {
     const parent = new electron.BrowserWindow() as unknown as Electron.BrowserWindow;
-    const options = signInWindowOptions('persist:plex-server-1', parent);
+    const options = signInWindowOptions('plex-server-1', parent);
     expect(options.parent).toBe(parent);
-    expect(options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, partition: 'persist:plex-server-1' });
+    expect(options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, partition: 'plex-server-1' });
     expect(options.webPreferences).not.toHaveProperty('preload');
     // One-click sign-in leaves nothing on disk.
     expect(SIGN_IN_PARTITION.startsWith('persist:')).toBe(false);
@@ -409,5 +412,42 @@ describe('the embedded Plex view', () => {
     expect(answer).toBe(false);
     close();
     expect(child.isDestroyed()).toBe(true);
+  });
+});
+
+describe("Reclaim's own page, served from app://reclaim/ instead of file://", () => {
+  const ROOT = '/opt/Reclaim/resources/app.asar/.vite/renderer/main_window';
+
+  it('names only files inside the renderer folder, however the address is spelled', () => {
+    expect(appFileFor(APP_ENTRY, ROOT)).toBe(`${ROOT}/index.html`);
+    expect(appFileFor('app://reclaim/assets/index-1.js?v=2#x', ROOT)).toBe(`${ROOT}/assets/index-1.js`);
+    for (const url of [
+      'app://reclaim/../../../etc/passwd',
+      'app://reclaim/%2e%2e/%2e%2e/etc/passwd',
+      'app://reclaim/assets/..%2f..%2f..%2fetc/passwd',
+      'app://reclaim/%E0%A4%A',
+      'app://reclaim/',
+      'app://other/index.html',
+      'app://user@reclaim/index.html',
+      'file:///etc/passwd',
+      'http://reclaim/index.html',
+    ]) {
+      // Dot segments are resolved inside the folder (app://reclaim/../etc/passwd is <folder>/etc/passwd).
+      const file = appFileFor(url, ROOT);
+      expect(file === undefined || file.startsWith(`${ROOT}/`), `${url} -> ${file}`).toBe(true);
+    }
+    expect(appFileFor('app://reclaim/', ROOT)).toBeUndefined();
+  });
+
+  it('is a secure, standard scheme whose handler serves from the folder and 404s the rest', async () => {
+    registerAppScheme();
+    expect(electron.protocol.privileged).toEqual([{ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }]);
+    serveAppFiles(ROOT);
+    const handler = electron.protocol.handlers.get('app')!;
+    expect(await (await handler({ url: APP_ENTRY })).text()).toBe(`file://${ROOT}/index.html`);
+    expect((await handler({ url: 'app://other/index.html' })).status).toBe(404);
+    expect(electron.net.fetched).toEqual([`file://${ROOT}/index.html`]);
+    expect(isAppUrl('app://reclaim/index.html')).toBe(true);
+    expect(isAppUrl('app://reclaim.evil/index.html')).toBe(false);
   });
 });

@@ -284,6 +284,11 @@ export class AppService implements ReclaimHandlers {
     return null;
   }
 
+  /** Rebuilds every link now (the computer woke up); a live tunnel keeps its port meanwhile. */
+  reconnectAll(): void {
+    for (const session of this.sessions.values()) session.tunnel?.reconnectNow();
+  }
+
   /** Closes every tunnel (the app is quitting). */
   async shutdown(): Promise<void> {
     await Promise.all([...this.sessions.keys()].map((id) => this.endSession(id)));
