@@ -60,16 +60,20 @@ export function App() {
   useEffect(() => {
     void loadProfiles().then(async (loaded) => {
       if (loaded[0]) setView({ kind: 'server', id: loaded[0].id });
-      // After a reload the tunnels are still running in the main process.
-      const running = await reclaim.listConnections();
-      if (running.ok) for (const connection of running.value) patch(connection.profileId, () => ({ phase: 'connected', connection }));
+      // After a reload, tunnels, attempts and questions are still under way in the main process.
+      const state = await reclaim.currentState();
+      if (!state.ok) return;
+      for (const connection of state.value.connections) patch(connection.profileId, () => ({ phase: 'connected', connection }));
+      for (const id of state.value.connecting) patch(id, () => ({ phase: 'connecting' }));
+      setPrompts(state.value.prompts);
     });
   }, [loadProfiles, patch]);
 
   useEffect(() => reclaim.onEvent((event: ReclaimEvent) => {
     switch (event.type) {
       case 'connect-step':
-        patch(event.profileId, (state) => ({ ...state, phase: 'connecting', step: event.step }));
+        // A connected server that reconnects keeps its page; the banner tells about it.
+        patch(event.profileId, (state) => (state.phase === 'connected' ? state : { ...state, phase: 'connecting', step: event.step }));
         break;
       case 'connected':
         patch(event.connection.profileId, () => ({ phase: 'connected', connection: event.connection }));
@@ -83,6 +87,15 @@ export function App() {
       case 'disconnected':
         patch(event.profileId, () => (event.error ? { phase: 'failed', error: event.error } : IDLE));
         break;
+      case 'blocked':
+        patch(event.profileId, (state) => ({
+          ...state,
+          warning: {
+            message: `Reclaim blocked a request to the tunnel because ${event.reason}.`,
+            fix: 'Only Reclaim and the Plex page through the tunnel may use it. If you did not expect this, close other browser tabs you do not trust.',
+          },
+        }));
+        break;
       case 'prompt':
         setPrompts((waiting) => [...waiting, event.prompt]);
         break;
@@ -95,11 +108,19 @@ export function App() {
     }
   }), [events, patch]);
 
+  const [cancelled] = useState(() => new Set<string>());
   const connect = useCallback(async (id: string) => {
+    cancelled.delete(id);
     patch(id, () => ({ phase: 'connecting', step: 'connecting' }));
     const result = await reclaim.connect(id);
+    // Pressing Cancel is not a failure to report.
+    if (!result.ok && cancelled.has(id)) return patch(id, () => IDLE);
     patch(id, () => (result.ok ? { phase: 'connected', connection: result.value } : { phase: 'failed', error: result.error }));
-  }, [patch]);
+  }, [cancelled, patch]);
+  const cancelConnect = useCallback((id: string) => {
+    cancelled.add(id);
+    void reclaim.disconnect(id);
+  }, [cancelled]);
 
   const saved = async (profile: ServerProfile, andConnect: boolean) => {
     await loadProfiles();
@@ -127,7 +148,7 @@ export function App() {
         onAdd={() => setView({ kind: 'form', id: null, fields: DEFAULT_PROFILE })}
         onImport={() => void importFromSshConfig()}
       />
-      <main className="content" aria-live="polite">
+      <main className="content">
         {notice && <ErrorBox error={notice} onDismiss={() => setNotice(undefined)} />}
         {view.kind === 'welcome' && <Welcome onAdd={() => setView({ kind: 'form', id: null, fields: DEFAULT_PROFILE })} onImport={() => void importFromSshConfig()} />}
         {view.kind === 'form' && (
@@ -150,6 +171,7 @@ export function App() {
             events={events}
             coveredByDialog={dialogOpen}
             onConnect={() => void connect(selected.id)}
+            onCancelConnect={() => cancelConnect(selected.id)}
             onEdit={() => setView({ kind: 'form', id: selected.id, fields: selected })}
             onDeleted={() => void loadProfiles().then(() => setView({ kind: 'welcome' }))}
             onProfileChanged={() => void loadProfiles()}

@@ -44,8 +44,19 @@ const DEFAULT_KEY_NAMES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
 interface KeyCandidate { file: string; explicit: boolean }
 
+/** Far larger than any private key (a 16384-bit RSA key is about 13 KB). */
+const MAX_KEY_FILE_BYTES = 1024 * 1024;
+
 export async function checkIdentityFile(file: string): Promise<Buffer> {
   try {
+    // A device or a pipe named by mistake would never end; a huge file is no key either.
+    const info = await fs.stat(file);
+    if (!info.isFile() || info.size > MAX_KEY_FILE_BYTES) {
+      throw badInput(
+        `${file} is not a private key file (${info.isFile() ? 'it is far too large' : 'it is not a regular file'}).`,
+        'Choose the private key file itself, for example ~/.ssh/id_ed25519 (not the .pub file).',
+      );
+    }
     const data = await fs.readFile(file);
     const parsed = ssh2.utils.parseKey(data);
     const problem = parsed instanceof Error

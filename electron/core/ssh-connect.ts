@@ -343,7 +343,7 @@ function authFailure(hop: SshHop, log: AuthAttemptLog, tooManyTries = false): Re
     'AUTH_FAILED',
     `The server refused to sign in ${account}. Tried: ${tried}. The server accepts: ${accepts}.${skipped}`,
     log.serverAccepts.includes('password') || log.serverAccepts.includes('keyboard-interactive')
-      ? 'Check the user name and password (or give the key the server expects with -i / a key file). Passwords are case-sensitive.'
+      ? 'Check the user name and password (or sign in with the key the server expects: Key file in the app, -i FILE on the command line). Passwords are case-sensitive.'
       : 'This server accepts only keys: choose the private key whose .pub is in ~/.ssh/authorized_keys on the server (Key file in the app, -i FILE on the command line), or load it into your SSH agent.',
     facts,
   );

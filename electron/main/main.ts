@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { app, BrowserWindow, clipboard, powerMonitor, session, shell } from 'electron';
+import os from 'node:os';
+import { app, BrowserWindow, clipboard, dialog, powerMonitor, session, shell } from 'electron';
 import { AppService } from '../core/app/app-service.js';
 import { findAgent } from '../core/agent.js';
 import { reclaimDataDir, reclaimKnownHostsFile, userKnownHostsFiles } from '../core/app-paths.js';
@@ -66,9 +67,18 @@ async function start(): Promise<void> {
       openExternal: async (url) => {
         if (mayOpenExternally(url)) await shell.openExternal(url);
       },
-      openSignInWindow: (url) => openSignInWindow(window, url, SIGN_IN_PARTITION),
+      openSignInWindow: (url, onClosedByPerson) => openSignInWindow(window, url, SIGN_IN_PARTITION, onClosedByPerson),
       copyText: (text) => clipboard.writeText(text),
+      chooseFile: async () => {
+        const chosen = await dialog.showOpenDialog(window, {
+          title: 'Choose your private key',
+          defaultPath: path.join(os.homedir(), '.ssh'),
+          properties: ['openFile', 'showHiddenFiles'],
+        });
+        return chosen.canceled ? undefined : chosen.filePaths[0];
+      },
       showPlexView: (view, bounds) => views.show(view, bounds),
+      closePlexView: (profileId) => views.close(profileId),
     },
   });
   registerIpc(service, () => (window.isDestroyed() ? undefined : window.webContents.id), isAppPage);

@@ -51,12 +51,17 @@ export class PlexViews {
 
   constructor(private readonly window: BrowserWindow) {}
 
-  show(target: { profileId: string; webUrl: string } | null, bounds: ViewBounds | null): void {
-    if (!target || !bounds || this.window.isDestroyed()) {
-      this.hide();
+  /**
+   * Lays the server's view over `bounds`. With bounds null it only comes off the window (a dialog
+   * is open, the box scrolled away): its page, and a Plex sign-in under way in it, live on.
+   */
+  show(target: { profileId: string; webUrl: string }, bounds: ViewBounds | null): void {
+    if (this.window.isDestroyed()) return this.close();
+    if (this.current && (this.current.profileId !== target.profileId || this.current.webUrl !== target.webUrl)) this.close();
+    if (!bounds) {
+      if (this.current) this.window.contentView.removeChildView(this.current.view);
       return;
     }
-    if (this.current && (this.current.profileId !== target.profileId || this.current.webUrl !== target.webUrl)) this.hide();
     if (!this.current) this.current = { ...target, view: this.create(target) };
     const { view } = this.current;
     if (!this.window.contentView.children.includes(view)) this.window.contentView.addChildView(view);
@@ -70,9 +75,9 @@ export class PlexViews {
     });
   }
 
-  /** Safe while quitting, when the window may already be gone. */
-  hide(): void {
-    if (!this.current) return;
+  /** Closes the view for good: of this server only, or whichever is shown. Safe while quitting. */
+  close(profileId?: string): void {
+    if (!this.current || (profileId !== undefined && this.current.profileId !== profileId)) return;
     const { view } = this.current;
     this.current = undefined;
     if (!this.window.isDestroyed()) this.window.contentView.removeChildView(view);
@@ -89,19 +94,25 @@ export class PlexViews {
     const view = new WebContentsView({ webPreferences: plexViewPreferences(target.profileId) });
     guardNavigation(view.webContents, (url) => mayNavigatePlexView(url, origin));
     guardWindowOpen(view.webContents, this.window, partition, origin);
-    void view.webContents.loadURL(target.webUrl);
+    // A failed load (Plex stopped) shows Chromium's own error page in the view; nothing to add here.
+    view.webContents.loadURL(target.webUrl).catch(() => {});
     return view;
   }
 }
 
 /** The one-click claim's sign-in page (plex.tv PIN approval), in a guarded child window. */
-export function openSignInWindow(parent: BrowserWindow, url: string, partition: string): () => void {
+export function openSignInWindow(parent: BrowserWindow, url: string, partition: string, onClosedByPerson: () => void): () => void {
   const child = new BrowserWindow(signInWindowOptions(partition, parent));
   guardPermissions(child.webContents.session, () => undefined);
   guardNavigation(child.webContents, (target) => mayNavigateSignIn(target, undefined));
   guardWindowOpen(child.webContents, parent, partition, undefined);
-  void child.loadURL(url);
+  let closingOurselves = false;
+  child.on('closed', () => {
+    if (!closingOurselves) onClosedByPerson();
+  });
+  child.loadURL(url).catch(() => {});
   return () => {
+    closingOurselves = true;
     if (!child.isDestroyed()) child.close();
   };
 }

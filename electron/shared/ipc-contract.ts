@@ -144,6 +144,15 @@ export interface DiagnoseCheck {
   fix?: string;
 }
 
+/** What is under way, for a window that (re)loads while tunnels run or questions wait. */
+export interface AppState {
+  connections: Connection[];
+  /** Servers still connecting. */
+  connecting: string[];
+  /** Questions still waiting for an answer. */
+  prompts: Prompt[];
+}
+
 /** Where the UI keeps a place for the embedded Plex Web App, in CSS pixels of the window. */
 export interface ViewBounds {
   x: number;
@@ -177,8 +186,10 @@ export interface ReclaimApi {
   /** Profiles made from the Host entries of ~/.ssh/config (not saved until the person saves one). */
   importSshConfig(): Promise<Result<ProfileFields[]>>;
   forgetSecret(id: string): Promise<Result<null>>;
-  /** The tunnels running now (a reloaded window picks up where it was). */
-  listConnections(): Promise<Result<Connection[]>>;
+  /** Tunnels, connection attempts and questions under way (a reloaded window picks up where it was). */
+  currentState(): Promise<Result<AppState>>;
+  /** Asks the person for a private key file with the system's file chooser; null if cancelled. */
+  chooseKeyFile(): Promise<Result<string | null>>;
   /** Resolves once the tunnel serves (questions arrive as `prompt` events meanwhile). */
   connect(id: string): Promise<Result<Connection>>;
   disconnect(id: string): Promise<Result<null>>;
@@ -194,7 +205,7 @@ export interface ReclaimApi {
   /** Copies the last diagnose report, secrets redacted, and returns the copied text. */
   copyDiagnoseReport(id: string): Promise<Result<string>>;
   openInBrowser(id: string): Promise<Result<null>>;
-  /** Place the embedded Plex Web App over these bounds, or hide it (null). */
+  /** Place the embedded Plex Web App over these bounds, or take it off the window for now (null). */
   showPlexView(id: string, bounds: ViewBounds | null): Promise<Result<null>>;
 }
 
@@ -212,7 +223,8 @@ const METHODS: Record<ApiMethod, true> = {
   deleteProfile: true,
   importSshConfig: true,
   forgetSecret: true,
-  listConnections: true,
+  currentState: true,
+  chooseKeyFile: true,
   connect: true,
   disconnect: true,
   reconnect: true,

@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import type { ClaimStep, Connection } from '../../electron/shared/ipc-contract.js';
 import { reclaim } from '../bridge.js';
 import { CLAIM_STEP_TEXT } from '../text.js';
@@ -23,6 +24,10 @@ export function ClaimTrail(props: { steps: ClaimStep[]; running: boolean }) {
 export function ClaimPanel(props: { profileId: string; events: EventTarget; connection: Connection; onClaimed(connection: Connection): void; onClose(): void }) {
   const { steps, running, error, done, signInUrl, run } = useClaimRun(props);
   const start = (where: 'window' | 'browser') => run(() => reclaim.claimWithPlex(props.profileId, where));
+  // Closing the panel (or leaving the server) ends a sign-in still waiting, rather than leaving
+  // it polling out of sight with nothing left to cancel it.
+  const { profileId } = props;
+  useEffect(() => () => void reclaim.cancelSignIn(profileId), [profileId]);
 
   return (
     <aside className="side-panel" aria-labelledby="claim-title">

@@ -19,8 +19,15 @@ export function PlexRegion(props: { profileId: string; visible: boolean; webUrl:
     let last = '';
     let frame = 0;
     const place = () => {
+      // The native view cannot be clipped by the page, so it is given only the part of the box
+      // that is in sight in the scrolling area, and taken off the window when little is.
       const rect = element.getBoundingClientRect();
-      const bounds = { x: rect.left, y: rect.top, width: rect.width, height: rect.height };
+      const area = element.closest('.content')?.getBoundingClientRect() ?? new DOMRect(0, 0, window.innerWidth, window.innerHeight);
+      const x = Math.max(rect.left, area.left);
+      const y = Math.max(rect.top, area.top);
+      const width = Math.min(rect.right, area.right) - x;
+      const height = Math.min(rect.bottom, area.bottom) - y;
+      const bounds = width >= 48 && height >= 48 ? { x, y, width, height } : null;
       const key = JSON.stringify(bounds);
       if (key !== last) {
         last = key;

@@ -9,7 +9,10 @@ export function PromptDialog(props: { prompt: Prompt; profiles: ServerProfile[] 
   const dialog = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const element = dialog.current;
+    // Focus goes back where it was once the question is answered.
+    const before = document.activeElement as HTMLElement | null;
     if (element && !element.open) element.showModal();
+    return () => before?.focus();
   }, []);
 
   const answer = (value: PromptAnswer) => void reclaim.answerPrompt(props.prompt.id, value);

@@ -39,6 +39,11 @@ export function ServerForm(props: {
     }
   };
 
+  const browse = async () => {
+    const chosen = await reclaim.chooseKeyFile();
+    if (chosen.ok && chosen.value) setFields((current) => ({ ...current, keyPath: chosen.value! }));
+  };
+
   const errorFor = (name: FieldName) => (fieldError?.field === name ? fieldError : undefined);
   const describedBy = (name: FieldName) => `hint-${name}${errorFor(name) ? ` error-${name}` : ''}`;
   const fieldProps = (name: FieldName) => ({
@@ -110,8 +115,11 @@ export function ServerForm(props: {
         {fields.auth === 'key' && (
           <div className="field wide">
             <label htmlFor="field-keyPath">Private key file</label>
-            <input {...fieldProps('keyPath')} value={fields.keyPath} placeholder="/home/you/.ssh/id_ed25519" spellCheck={false}
-              onChange={(event) => set('keyPath', event.target.value)} />
+            <div className="input-with-button">
+              <input {...fieldProps('keyPath')} value={fields.keyPath} placeholder="~/.ssh/id_ed25519" spellCheck={false}
+                onChange={(event) => set('keyPath', event.target.value)} />
+              <button type="button" onClick={() => void browse()}>Browse…</button>
+            </div>
             <p className="hint" id="hint-keyPath">Full path of the private key (not the .pub file). OpenSSH or PEM format; PuTTY .ppk keys must be exported first.</p>
             <FieldError name="keyPath" />
           </div>

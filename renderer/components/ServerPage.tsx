@@ -33,6 +33,7 @@ export function ServerPage(props: {
   events: EventTarget;
   coveredByDialog: boolean;
   onConnect(): void;
+  onCancelConnect(): void;
   onEdit(): void;
   onDeleted(): void;
   onProfileChanged(): void;
@@ -74,7 +75,7 @@ export function ServerPage(props: {
         )}
         {state.phase === 'connecting' && (
           <div className="button-row">
-            <button type="button" onClick={() => void reclaim.disconnect(id)}>Cancel</button>
+            <button type="button" onClick={props.onCancelConnect}>Cancel</button>
           </div>
         )}
       </header>

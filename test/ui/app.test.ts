@@ -88,7 +88,10 @@ describe('the desktop UI, first claim from start to finish', () => {
   });
 
   it('asks to check an unknown server key, showing the fingerprint as ssh-keygen -lf prints it', async () => {
-    await fillServerForm({ host: scene.sshd.host, port: scene.sshd.port, user: scene.sshd.user.name, auth: 'Key file', keyPath: scene.key.privatePath });
+    await fillServerForm({ host: scene.sshd.host, port: scene.sshd.port, user: scene.sshd.user.name, auth: 'Key file' });
+    ui.chooseFileAnswer = scene.key.privatePath;
+    await button('Browse…').click();
+    await page.waitForFunction((file) => (document.getElementById('field-keyPath') as HTMLInputElement).value === file, scene.key.privatePath);
     await page.getByLabel('Name in Reclaim').fill('Attic NAS');
     await button('Save and connect').click();
     const dialog = page.getByRole('dialog', { name: 'Is this really your server?' });
@@ -107,10 +110,20 @@ describe('the desktop UI, first claim from start to finish', () => {
     await ui.screenshot('04-connected-unclaimed');
   });
 
+  it('stops waiting for the Plex sign-in when its window is closed', async () => {
+    await button('Claim this server').click();
+    await button('Sign in with Plex').click();
+    await ui.signInUrls.waitFor(() => true, 'the sign-in window');
+    ui.closeSignInWindow();
+    await text('The Plex sign-in was cancelled.').waitFor();
+    await button('Sign in with Plex').waitFor();
+    await button('Claim this server').click();
+  });
+
   it('claims the server in one click: sign in with Plex, claim, verify', async () => {
     await button('Claim this server').click();
     await button('Sign in with Plex').click();
-    const url = new URL(await ui.signInUrls.waitFor(() => true, 'the sign-in window'));
+    const url = new URL(await ui.signInUrls.waitFor(() => true, 'the sign-in window', 30_000, 1));
     expect(url.origin).toBe('https://app.plex.tv');
     await text('Waiting for your approval').waitFor();
     scene.plexTv.approvePin(new URLSearchParams(url.hash.replace(/^#\??/, '')).get('code')!, 'alice');
@@ -155,9 +168,14 @@ describe('the desktop UI, first claim from start to finish', () => {
     await button('Close').click();
   });
 
-  it('shows a reconnecting banner when the link drops, and recovers by itself', async () => {
+  it('shows a reconnecting banner when the link drops, keeps the page, and recovers by itself', async () => {
+    const from = ui.events.events.length;
     await scene.sshd.down();
+    // After a failed attempt, not just before the first one: the page must still be the server's.
+    await ui.events.waitFor((event) => event.type === 'reconnecting' && event.attempt >= 2, 'a second reconnect attempt', 30_000, from);
     await text('Connection lost.').waitFor();
+    expect(await page.locator('.status-card').count()).toBe(1);
+    expect(await button('Disconnect').count()).toBe(1);
     await ui.viewSettled();
     await ui.screenshot('08-reconnecting');
     await scene.sshd.restart();
@@ -192,6 +210,7 @@ describe('the desktop UI, first claim from start to finish', () => {
     await ask.getByLabel('Password', { exact: true }).fill('not-the-password');
     await ask.getByRole('button', { name: 'Sign in' }).click();
     await text('That password was not accepted').waitFor();
+    expect(ui.vault.secrets.size).toBe(0);
     await ui.screenshot('10-wrong-password');
     await page.getByRole('dialog').getByLabel('Password', { exact: true }).fill(scene.sshd.user.password);
     await page.getByRole('checkbox', { name: /Remember it/ }).check();
@@ -217,7 +236,8 @@ describe('the desktop UI, first claim from start to finish', () => {
     expect(overflow).toBe(0);
   });
 
-  it('never showed a script error or a blocked resource (the CSP holds)', () => {
-    expect(pageProblems(page)).toEqual([]);
+  it('never showed a script error or a blocked resource in any window (the CSP holds)', () => {
+    expect(ui.pages().length).toBe(3);
+    for (const each of ui.pages()) expect(pageProblems(each)).toEqual([]);
   });
 });

@@ -44,6 +44,10 @@ export interface Ui {
   vault: MemoryVault;
   events: EventLog<ReclaimEvent>;
   signInUrls: EventLog<string>;
+  /** What the system's file chooser will answer next (undefined: the person cancels). */
+  chooseFileAnswer: string | undefined;
+  /** The person closes the sign-in window. */
+  closeSignInWindow(): void;
   externalUrls: string[];
   copied: string[];
   /** Resolves once the stand-in for the embedded view has caught up with the last request. */
@@ -52,6 +56,8 @@ export interface Ui {
   /** A page in another look (dark theme, or 200% zoom: half the CSS pixels at twice the density). */
   openVariant(options: { colorScheme?: 'light' | 'dark'; zoom?: number }): Promise<Page>;
   close(): Promise<void>;
+  /** Every page opened so far (the main one and the variants). */
+  pages(): Page[];
 }
 
 export async function startUi(options: UiOptions): Promise<Ui> {
@@ -71,6 +77,8 @@ export async function startUi(options: UiOptions): Promise<Ui> {
   const copied: string[] = [];
   const vault = new MemoryVault();
   const pages: Page[] = [];
+  let signInWindowClosed: (() => void) | undefined;
+  const fileChooser: { answer?: string } = {};
   const contexts: BrowserContext[] = [];
   let plexPage: Page | undefined;
   let viewWork: Promise<void> = Promise.resolve();
@@ -82,6 +90,7 @@ export async function startUi(options: UiOptions): Promise<Ui> {
   let lastRequest: [{ webUrl: string } | null, ViewBounds | null] = [null, null];
   const drawView = async (view: { webUrl: string } | null, bounds: ViewBounds | null) => {
     lastRequest = [view, bounds];
+    if (!view) shown = undefined;
     if (!view || !bounds || bounds.width < 2 || bounds.height < 2) {
       await Promise.all(pages.map((page) => page.evaluate(() => document.getElementById('plex-view-stand-in')?.remove()).catch(() => {})));
       return;
@@ -91,7 +100,7 @@ export async function startUi(options: UiOptions): Promise<Ui> {
     if (!shown || shown.webUrl !== view.webUrl || shown.width !== width || shown.height !== height) {
       plexPage ??= await (await browser.newContext()).newPage();
       await plexPage.setViewportSize({ width, height });
-      if (shown?.webUrl !== view.webUrl) await plexPage.goto(view.webUrl, { timeout: 10_000 });
+      if (shown?.webUrl !== view.webUrl) await plexPage.goto(view.webUrl, { timeout: 5_000 });
       shown = { webUrl: view.webUrl, width, height, picture: (await plexPage.screenshot()).toString('base64') };
     }
     const { picture } = shown;
@@ -124,14 +133,21 @@ export async function startUi(options: UiOptions): Promise<Ui> {
     host: {
       vault,
       openExternal: async (url) => void externalUrls.push(url),
-      openSignInWindow: (url) => {
+      openSignInWindow: (url, onClosedByPerson) => {
         signInUrls.push(url);
-        return () => {};
+        signInWindowClosed = onClosedByPerson;
+        return () => {
+          signInWindowClosed = undefined;
+        };
       },
       copyText: (text) => void copied.push(text),
+      chooseFile: async () => fileChooser.answer,
       showPlexView: (view, bounds) => {
         // A failed picture (the link is down) leaves the last one showing, as a stalled view would.
         viewWork = viewWork.then(() => drawView(view, bounds)).catch(() => {});
+      },
+      closePlexView: () => {
+        viewWork = viewWork.then(() => drawView(null, null)).catch(() => {});
       },
     },
   });
@@ -175,6 +191,13 @@ export async function startUi(options: UiOptions): Promise<Ui> {
     vault,
     events,
     signInUrls,
+    get chooseFileAnswer() {
+      return fileChooser.answer;
+    },
+    set chooseFileAnswer(path: string | undefined) {
+      fileChooser.answer = path;
+    },
+    closeSignInWindow: () => signInWindowClosed?.(),
     externalUrls,
     copied,
     viewSettled: async () => {
@@ -204,6 +227,7 @@ export async function startUi(options: UiOptions): Promise<Ui> {
       await browser.close();
       await files.close();
     },
+    pages: () => pages,
   };
 }
 

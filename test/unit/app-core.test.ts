@@ -209,7 +209,7 @@ describe('the door from the window into the core', () => {
     ['answerPrompt', ['p1', { kind: 'secret', value: 'x'.repeat(5000), remember: false }]],
     ['answerPrompt', ['p1', { kind: 'nope' }]],
     ['claimWithPlex', ['p1', 'elsewhere']],
-    ['showPlexView', ['p1', { x: -1, y: 0, width: 10, height: 10 }]],
+    ['showPlexView', ['p1', { x: 0, y: 0, width: -10, height: 10 }]],
     ['showPlexView', ['p1', { x: 0, y: 0, width: Number.POSITIVE_INFINITY, height: 10 }]],
   ] as const)('refuses %s with arguments %j, without calling the core', async (method, args) => {
     calls.length = 0;

@@ -249,7 +249,7 @@ describe('the IPC handlers', () => {
       expect(reply, JSON.stringify(args)).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
     }
     expect(await invoke('saveProfile', appEvent, null, { host: 'nas' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
-    expect(await invoke('showPlexView', appEvent, 'server-1', { x: -1, y: 0, width: 10, height: 10 })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(await invoke('showPlexView', appEvent, 'server-1', { x: 0, y: 0, width: -10, height: 10 })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
     expect(service.calls).toEqual([]);
   });
 
@@ -374,10 +374,10 @@ describe('the embedded Plex view', () => {
     expect(electron.shell.opened).toEqual(['https://support.plex.tv/articles/1']);
   });
 
-  it('hides the view without an error while quitting, after the window is gone', () => {
+  it('closes the view without an error while quitting, after the window is gone', () => {
     const { window, views, view } = showView();
     window.close();
-    expect(() => views.show(null, null)).not.toThrow();
+    expect(() => views.close('server-1')).not.toThrow();
     expect(() => views.show({ profileId: 'server-1', webUrl: WEB }, BOUNDS)).not.toThrow();
     expect(view.webContents.isDestroyed()).toBe(true);
   });
@@ -389,16 +389,29 @@ describe('the embedded Plex view', () => {
     expect(electron.WebContentsView.instances.at(-1)?.bounds).toEqual({ x: 20, y: 40, width: 600, height: 400 });
   });
 
-  it('closes the view when the UI hides it', () => {
+  it('takes the view off the window while a dialog covers it, keeping its page, and puts the same one back', () => {
     const { window, views, view } = showView();
-    views.show(null, null);
+    views.show({ profileId: 'server-1', webUrl: WEB }, null);
+    expect(window.contentView.children).toEqual([]);
+    expect(view.webContents.isDestroyed()).toBe(false);
+    views.show({ profileId: 'server-1', webUrl: WEB }, BOUNDS);
+    expect(window.contentView.children).toEqual([view]);
+    expect(electron.WebContentsView.instances.at(-1)).toBe(view);
+  });
+
+  it("closes a server's view for good only when that server disconnects", () => {
+    const { window, views, view } = showView();
+    views.close('server-2');
+    expect(view.webContents.isDestroyed()).toBe(false);
+    views.close('server-1');
     expect(window.contentView.children).toEqual([]);
     expect(view.webContents.isDestroyed()).toBe(true);
   });
 
   it('guards the one-click sign-in window like the view, in the sign-in partition', () => {
     const parent = new electron.BrowserWindow();
-    const close = openSignInWindow(parent as unknown as Electron.BrowserWindow, 'https://app.plex.tv/auth#?code=X', SIGN_IN_PARTITION);
+    let closedByPerson = 0;
+    const close = openSignInWindow(parent as unknown as Electron.BrowserWindow, 'https://app.plex.tv/auth#?code=X', SIGN_IN_PARTITION, () => closedByPerson++);
     const child = electron.BrowserWindow.instances.at(-1);
     if (!child || child === parent) throw new Error('no sign-in window was opened');
     expect(child.options.webPreferences).toMatchObject({ partition: SIGN_IN_PARTITION, sandbox: true, contextIsolation: true, nodeIntegration: false });
@@ -412,6 +425,16 @@ describe('the embedded Plex view', () => {
     expect(answer).toBe(false);
     close();
     expect(child.isDestroyed()).toBe(true);
+    // Closed by Reclaim (signed in), not by the person: the sign-in is not cancelled.
+    expect(closedByPerson).toBe(0);
+  });
+
+  it('cancels the sign-in when the person closes its window', () => {
+    const parent = new electron.BrowserWindow();
+    let closedByPerson = 0;
+    openSignInWindow(parent as unknown as Electron.BrowserWindow, 'https://app.plex.tv/auth#?code=X', SIGN_IN_PARTITION, () => closedByPerson++);
+    electron.BrowserWindow.instances.at(-1)!.close();
+    expect(closedByPerson).toBe(1);
   });
 });
 

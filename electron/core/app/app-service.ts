@@ -1,4 +1,5 @@
 import type {
+  AppState,
   ClaimOutcome,
   Connection,
   DiagnoseCheck,
@@ -41,10 +42,14 @@ export interface AppHost {
   /** Hands an address to the person's own browser. */
   openExternal(url: string): Promise<void>;
   /** Shows the plex.tv sign-in page in a child window; returns how to close it. */
-  openSignInWindow(url: string): () => void;
+  openSignInWindow(url: string, onClosedByPerson: () => void): () => void;
   copyText(text: string): void;
-  /** Lays the server's Plex Web App over `bounds`, or hides it (view null). */
-  showPlexView(view: { profileId: string; webUrl: string } | null, bounds: ViewBounds | null): void;
+  /** The system's file chooser, for a private key; undefined when cancelled. */
+  chooseFile(): Promise<string | undefined>;
+  /** Lays the server's Plex Web App over `bounds`, or takes it off the window for now (null), keeping its page. */
+  showPlexView(view: { profileId: string; webUrl: string }, bounds: ViewBounds | null): void;
+  /** The server is disconnected: its Plex view, if it has one, is closed for good. */
+  closePlexView(profileId: string): void;
 }
 
 export interface AppServiceOptions {
@@ -118,8 +123,17 @@ export class AppService implements ReclaimHandlers {
     return null;
   }
 
-  async listConnections(): Promise<Connection[]> {
-    return [...this.sessions.values()].flatMap((session) => (session.connection ? [session.connection] : []));
+  async currentState(): Promise<AppState> {
+    const sessions = [...this.sessions.values()];
+    return {
+      connections: sessions.flatMap((session) => (session.connection ? [session.connection] : [])),
+      connecting: sessions.filter((session) => !session.connection).map((session) => session.profile.id),
+      prompts: this.broker.pending(),
+    };
+  }
+
+  async chooseKeyFile(): Promise<string | null> {
+    return (await this.options.host.chooseFile()) ?? null;
   }
 
   async connect(id: string): Promise<Connection> {
@@ -134,7 +148,14 @@ export class AppService implements ReclaimHandlers {
       attempt: new AbortController(),
     };
     this.sessions.set(id, session);
-    const emitStep = (step: Extract<ReclaimEvent, { type: 'connect-step' }>['step'], hop: string) => this.options.emit({ type: 'connect-step', profileId: id, step, hop });
+    // Steps are shown for the first login only; a reconnect is the banner's business.
+    const emitStep = (step: Extract<ReclaimEvent, { type: 'connect-step' }>['step'], hop: string) => {
+      if (!session.connection) this.options.emit({ type: 'connect-step', profileId: id, step, hop });
+    };
+    /** Cancel (Disconnect) or quitting ended this attempt while it waited. */
+    const stillWanted = () => {
+      if (this.sessions.get(id) !== session) throw new ReclaimError('CONNECT_FAILED', 'The connection attempt was cancelled.', 'Connect again when you are ready.');
+    };
     try {
       const connect = this.connectSettings(session, (step, hop) => emitStep(step, hop.label));
       const server = session.route[session.route.length - 1]!.label;
@@ -147,15 +168,23 @@ export class AppService implements ReclaimHandlers {
           reconnect: this.options.reconnect,
           onCheckingForward: () => emitStep('opening-forward', server),
         },
-        (event) => this.onTunnelEvent(id, event),
+        (event) => this.onTunnelEvent(id, session, event),
       );
       session.pms = new PmsClient(session.tunnel.localUrl, this.options.plexHeaders);
+      stillWanted();
       emitStep('checking-plex', server);
-      session.connection = await this.describeConnection(session);
+      const connection = await this.describeConnection(session);
+      stillWanted();
+      session.connection = connection;
       this.idlePrompters.delete(id);
-      return session.connection;
+      // Also as an event, for a window that was reloaded while this was under way.
+      this.options.emit({ type: 'connected', connection });
+      return connection;
     } catch (error) {
-      await this.endSession(id);
+      const cancelled = this.sessions.get(id) !== session || session.attempt.signal.aborted;
+      if (this.sessions.get(id) === session) await this.endSession(id);
+      else await session.tunnel?.close();
+      this.options.emit({ type: 'disconnected', profileId: id, error: cancelled ? undefined : toErrorInfo(error) });
       throw error;
     }
   }
@@ -199,7 +228,8 @@ export class AppService implements ReclaimHandlers {
         signal: signIn.cancel.signal,
         onUrl: (url) => {
           this.options.emit({ type: 'signin-url', profileId: id, url });
-          if (signInWhere === 'window') signIn.closeWindow = this.options.host.openSignInWindow(url);
+          // Closing the sign-in window is how a person says "not now".
+          if (signInWhere === 'window') signIn.closeWindow = this.options.host.openSignInWindow(url, () => signIn.cancel.abort());
           else void this.options.host.openExternal(url);
         },
       });
@@ -275,11 +305,12 @@ export class AppService implements ReclaimHandlers {
   }
 
   async showPlexView(id: string, bounds: ViewBounds | null): Promise<null> {
-    if (bounds === null) {
-      this.options.host.showPlexView(null, null);
-      return null;
+    const connection = this.sessions.get(id)?.connection;
+    // Taking away the view of a server that is gone needs nothing: it was closed with its tunnel.
+    if (!connection) {
+      if (bounds === null) return null;
+      throw new ReclaimError('CONNECT_FAILED', 'This server is not connected.', 'Press Connect first.');
     }
-    const { connection } = this.connected(id);
     this.options.host.showPlexView({ profileId: id, webUrl: connection.webUrl }, bounds);
     return null;
   }
@@ -381,13 +412,15 @@ export class AppService implements ReclaimHandlers {
     return session as Session & { tunnel: Tunnel; pms: PmsClient; connection: Connection };
   }
 
-  private onTunnelEvent(id: string, event: TunnelEvent): void {
-    const session = this.sessions.get(id);
+  private onTunnelEvent(id: string, session: Session, event: TunnelEvent): void {
+    // Events of a tunnel that was replaced or closed meanwhile are not this server's news any more.
+    if (this.sessions.get(id) !== session && event.event !== 'closed') return;
     switch (event.event) {
       case 'ready':
         // The first ready is the answer to connect(); later ones are recoveries.
-        if (event.reconnected && session?.connection) {
+        if (event.reconnected && session.connection) {
           void this.describeConnection(session).then((connection) => {
+            if (this.sessions.get(id) !== session) return;
             session.connection = connection;
             this.options.emit({ type: 'connected', connection });
           });
@@ -419,7 +452,7 @@ export class AppService implements ReclaimHandlers {
     session.signIn?.cancel.abort();
     session.signIn?.closeWindow?.();
     this.broker.cancelFor(id);
-    this.options.host.showPlexView(null, null);
+    this.options.host.closePlexView(id);
     await session.tunnel?.close();
     await session.pms?.close();
     if (announce && session.connection) this.options.emit({ type: 'disconnected', profileId: id });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { AuthMethod, ProfileFields } from '../../shared/ipc-contract.js';
 import { writeFileAtomic } from '../atomic-file.js';
@@ -38,11 +39,12 @@ export async function checkProfileFields(input: ProfileFields): Promise<ProfileF
     if (!AUTH_METHODS.includes(input.auth)) throw badInput(`Sign-in method "${String(input.auth)}" is not one Reclaim knows.`, 'Choose Automatic, Key file or Password.');
     return input.auth;
   });
-  const keyPath = input.keyPath.trim();
+  // ~ as people write it (and as the form's example shows), on every system.
+  const keyPath = input.keyPath.trim().replace(/^~(?=$|[\\/])/, os.homedir());
   if (auth === 'key') {
     await onField('keyPath', async () => {
       if (keyPath === '') throw badInput('No key file was chosen.', 'Choose your private key file (for example ~/.ssh/id_ed25519, not the .pub file), or pick another sign-in method.');
-      if (!path.isAbsolute(keyPath)) throw badInput(`Key file "${keyPath}" is not a full path.`, 'Choose the file with Browse, or type its full path.');
+      if (!path.isAbsolute(keyPath)) throw badInput(`Key file "${keyPath}" is not a full path.`, 'Choose the file with Browse, or type its full path (~/.ssh/id_ed25519 works too).');
       await checkIdentityFile(keyPath);
     });
   }

@@ -12,7 +12,7 @@ import type { SecretVault } from './secret-vault.js';
 type Pending = { prompt: Prompt; settle: (answer: PromptAnswer | undefined) => void };
 
 export class PromptBroker {
-  private readonly pending = new Map<string, Pending>();
+  private readonly waiting = new Map<string, Pending>();
 
   constructor(
     private readonly emit: (event: ReclaimEvent) => void,
@@ -72,8 +72,13 @@ export class PromptBroker {
     };
   }
 
+  /** The questions still open, oldest first. */
+  pending(): Prompt[] {
+    return [...this.waiting.values()].map((open) => open.prompt);
+  }
+
   answer(promptId: string, answer: PromptAnswer): void {
-    const pending = this.pending.get(promptId);
+    const pending = this.waiting.get(promptId);
     if (!pending) {
       throw badInput('That question is no longer waiting for an answer (the connection attempt ended).', 'Connect again.');
     }
@@ -89,22 +94,22 @@ export class PromptBroker {
 
   /** The connection attempt for this server ended: its open questions count as cancelled. */
   cancelFor(profileId: string): void {
-    for (const [id, pending] of this.pending) {
+    for (const [id, pending] of this.waiting) {
       if (pending.prompt.profileId === profileId) this.settle(id, undefined);
     }
   }
 
   private ask(prompt: Prompt): Promise<PromptAnswer | undefined> {
     return new Promise((resolve) => {
-      this.pending.set(prompt.id, { prompt, settle: resolve });
+      this.waiting.set(prompt.id, { prompt, settle: resolve });
       this.emit({ type: 'prompt', prompt });
     });
   }
 
   private settle(id: string, answer: PromptAnswer | undefined): void {
-    const pending = this.pending.get(id);
+    const pending = this.waiting.get(id);
     if (!pending) return;
-    this.pending.delete(id);
+    this.waiting.delete(id);
     this.emit({ type: 'prompt-closed', id });
     pending.settle(answer);
   }

@@ -82,7 +82,9 @@ function bounds(value: unknown): ViewBounds | null {
   const rect = value as Record<string, unknown>;
   if (typeof rect !== 'object') fail('view bounds');
   const numbers = ['x', 'y', 'width', 'height'].map((key) => rect[key]);
-  if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 100_000)) fail('view bounds');
+  // A box scrolled up or left has negative coordinates; sizes cannot be negative.
+  if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n) && Math.abs(n) <= 100_000)) fail('view bounds');
+  if ((numbers[2] as number) < 0 || (numbers[3] as number) < 0) fail('view bounds');
   const [x, y, width, height] = numbers.map((n) => Math.round(n as number)) as [number, number, number, number];
   return { x, y, width, height };
 }
@@ -97,7 +99,8 @@ const CHECKERS: { [M in ApiMethod]: Checker<M> } = {
   deleteProfile: oneId,
   importSshConfig: noArgs,
   forgetSecret: oneId,
-  listConnections: noArgs,
+  currentState: noArgs,
+  chooseKeyFile: noArgs,
   connect: oneId,
   disconnect: oneId,
   reconnect: oneId,
