@@ -152,6 +152,16 @@ describe('the questions broker', () => {
     expect(vault.saved.size).toBe(0);
   });
 
+  it('lists the questions still open, for a window that reloads while one waits', async () => {
+    const { broker, nextPrompt } = setup();
+    const trust = broker.prompterFor('p1').confirmHostKey!({ host: 'nas', port: 22, keyType: 'ssh-ed25519', fingerprint: 'SHA256:abc', otherTypesKnown: [] });
+    const asked = await nextPrompt();
+    expect(broker.pending()).toEqual([asked]);
+    broker.answer(asked.id, { kind: 'host-key', trust: false });
+    expect(await trust).toBe(false);
+    expect(broker.pending()).toEqual([]);
+  });
+
   it('cancels open questions when the attempt ends, and refuses late or mismatched answers', async () => {
     const { broker, nextPrompt } = setup();
     const codes = broker.prompterFor('p1').answerKeyboardInteractive!({ host: 'nas', user: 'plex', name: '', instructions: '', prompts: [{ prompt: 'Code: ', echo: true }] });
