@@ -26,14 +26,21 @@ export function guardPermissions(session: Session, tunnelOrigin: () => string | 
   session.setDevicePermissionHandler(() => false);
 }
 
+const EXTERNAL_OPEN_INTERVAL_MS = 2000;
+
 /** Windows opened from a remote page: plex.tv sign-in in a guarded child, Plex's pages outside. */
 function guardWindowOpen(contents: WebContents, parent: BrowserWindow, partition: string, tunnelOrigin: string | undefined): void {
+  let lastExternalOpen = Number.NEGATIVE_INFINITY;
   contents.setWindowOpenHandler(({ url }) => {
     switch (decideWindowOpen(url)) {
       case 'sign-in-window':
         return { action: 'allow', overrideBrowserWindowOptions: signInWindowOptions(partition, parent) };
       case 'system-browser':
-        void shell.openExternal(url);
+        // A page can call window.open in a loop; the person's browser gets one page per burst.
+        if (Date.now() - lastExternalOpen >= EXTERNAL_OPEN_INTERVAL_MS) {
+          lastExternalOpen = Date.now();
+          void shell.openExternal(url);
+        }
         return { action: 'deny' };
       case 'deny':
         return { action: 'deny' };

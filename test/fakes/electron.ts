@@ -305,6 +305,16 @@ export const safeStorage = {
   },
 };
 
+export const powerMonitor = new FakeEmitter();
+
+/** The file chooser answers what a test put in `answer` (undefined: the person cancels). */
+export const dialog = {
+  answer: undefined as string | undefined,
+  showOpenDialog(): Promise<{ canceled: boolean; filePaths: string[] }> {
+    return Promise.resolve(dialog.answer === undefined ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [dialog.answer] });
+  },
+};
+
 /** Records the privileged schemes and the handler, so a test can ask it for URLs. */
 export const protocol = {
   privileged: [] as unknown[],

@@ -374,6 +374,20 @@ describe('the embedded Plex view', () => {
     expect(electron.shell.opened).toEqual(['https://support.plex.tv/articles/1']);
   });
 
+  it('hands the browser one page per burst, however often the Plex page asks', () => {
+    vi.useFakeTimers();
+    try {
+      const { view } = showView();
+      const open = (url: string) => view.webContents.windowOpenHandler?.({ url, disposition: 'foreground-tab' });
+      for (let i = 0; i < 50; i++) open(`https://support.plex.tv/articles/${i}`);
+      vi.advanceTimersByTime(2000);
+      open('https://support.plex.tv/articles/later');
+      expect(electron.shell.opened).toEqual(['https://support.plex.tv/articles/0', 'https://support.plex.tv/articles/later']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('closes the view without an error while quitting, after the window is gone', () => {
     const { window, views, view } = showView();
     window.close();
