@@ -79,6 +79,7 @@ async function start(): Promise<void> {
       },
       showPlexView: (view, bounds) => views.show(view, bounds),
       closePlexView: (profileId) => views.close(profileId),
+      focusPlexView: (profileId) => views.focus(profileId),
     },
   });
   registerIpc(service, () => (window.isDestroyed() ? undefined : window.webContents.id), isAppPage);

@@ -82,6 +82,10 @@ export class PlexViews {
     });
   }
 
+  focus(profileId: string): void {
+    if (this.current?.profileId === profileId && !this.current.view.webContents.isDestroyed()) this.current.view.webContents.focus();
+  }
+
   /** Closes the view for good: of this server only, or whichever is shown. Safe while quitting. */
   close(profileId?: string): void {
     if (!this.current || (profileId !== undefined && this.current.profileId !== profileId)) return;

@@ -207,6 +207,8 @@ export interface ReclaimApi {
   openInBrowser(id: string): Promise<Result<null>>;
   /** Place the embedded Plex Web App over these bounds, or take it off the window for now (null). */
   showPlexView(id: string, bounds: ViewBounds | null): Promise<Result<null>>;
+  /** Move keyboard focus into the embedded Plex Web App (Tab cannot reach a separate view). */
+  focusPlexView(id: string): Promise<Result<null>>;
 }
 
 export type ApiMethod = keyof ReclaimApi;
@@ -237,6 +239,7 @@ const METHODS: Record<ApiMethod, true> = {
   copyDiagnoseReport: true,
   openInBrowser: true,
   showPlexView: true,
+  focusPlexView: true,
 };
 export const API_METHODS = Object.keys(METHODS) as ApiMethod[];
 

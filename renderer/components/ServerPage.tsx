@@ -145,6 +145,8 @@ export function ServerPage(props: {
             <button type="button" onClick={() => void reclaim.openInBrowser(id)}>Open in browser</button>
             <button type="button" onClick={() => void reclaim.reconnect(id)}>Reconnect</button>
             <button type="button" onClick={() => void reclaim.disconnect(id)}>Disconnect</button>
+            {/* Plex Web is a separate view that Tab cannot reach; this takes the keyboard there. */}
+            <button type="button" className="skip-to-plex" onClick={() => void reclaim.focusPlexView(id)}>Go to Plex Web</button>
           </div>
         </>
       )}

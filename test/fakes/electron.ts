@@ -126,6 +126,11 @@ export class FakeWebContents extends FakeEmitter {
     return this.url;
   }
 
+  focused = false;
+  focus(): void {
+    this.focused = true;
+  }
+
   zoomFactor = 1;
   getZoomFactor(): number {
     return this.zoomFactor;

@@ -161,6 +161,11 @@ describe('the desktop UI, first claim from start to finish', () => {
     await ui.screenshot('07-diagnose');
     await button('Copy report').click();
     await button('Report copied').waitFor();
+    await button('Disconnect').focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Go to Plex Web');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => ui.focusedViews.length).toBe(1);
     await button('Open in browser').click();
     expect(ui.externalUrls).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:8888\/web$/)]);
     expect(ui.copied.at(-1)).toMatch(/^Reclaim diagnose report for Attic NAS/);

@@ -56,6 +56,8 @@ export interface Ui {
   /** A page in another look (dark theme, or 200% zoom: half the CSS pixels at twice the density). */
   openVariant(options: { colorScheme?: 'light' | 'dark'; zoom?: number }): Promise<Page>;
   close(): Promise<void>;
+  /** Servers whose Plex view was given keyboard focus. */
+  focusedViews: string[];
   /** Every page opened so far (the main one and the variants). */
   pages(): Page[];
 }
@@ -79,6 +81,7 @@ export async function startUi(options: UiOptions): Promise<Ui> {
   const pages: Page[] = [];
   let signInWindowClosed: (() => void) | undefined;
   const fileChooser: { answer?: string } = {};
+  const focusedViews: string[] = [];
   const contexts: BrowserContext[] = [];
   let plexPage: Page | undefined;
   let viewWork: Promise<void> = Promise.resolve();
@@ -146,6 +149,7 @@ export async function startUi(options: UiOptions): Promise<Ui> {
         // A failed picture (the link is down) leaves the last one showing, as a stalled view would.
         viewWork = viewWork.then(() => drawView(view, bounds)).catch(() => {});
       },
+      focusPlexView: (profileId) => void focusedViews.push(profileId),
       closePlexView: () => {
         viewWork = viewWork.then(() => drawView(null, null)).catch(() => {});
       },
@@ -228,6 +232,7 @@ export async function startUi(options: UiOptions): Promise<Ui> {
       await files.close();
     },
     pages: () => pages,
+    focusedViews,
   };
 }
 

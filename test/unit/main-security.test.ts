@@ -413,6 +413,14 @@ describe('the embedded Plex view', () => {
     expect(electron.WebContentsView.instances.at(-1)).toBe(view);
   });
 
+  it('gives the keyboard to the view of the server asked for, and to no other', () => {
+    const { views, view } = showView();
+    views.focus('server-2');
+    expect((view.webContents as unknown as { focused: boolean }).focused).toBe(false);
+    views.focus('server-1');
+    expect((view.webContents as unknown as { focused: boolean }).focused).toBe(true);
+  });
+
   it("closes a server's view for good only when that server disconnects", () => {
     const { window, views, view } = showView();
     views.close('server-2');

@@ -50,6 +50,7 @@ export interface AppHost {
   showPlexView(view: { profileId: string; webUrl: string }, bounds: ViewBounds | null): void;
   /** The server is disconnected: its Plex view, if it has one, is closed for good. */
   closePlexView(profileId: string): void;
+  focusPlexView(profileId: string): void;
 }
 
 export interface AppServiceOptions {
@@ -312,6 +313,12 @@ export class AppService implements ReclaimHandlers {
       throw new ReclaimError('CONNECT_FAILED', 'This server is not connected.', 'Press Connect first.');
     }
     this.options.host.showPlexView({ profileId: id, webUrl: connection.webUrl }, bounds);
+    return null;
+  }
+
+  async focusPlexView(id: string): Promise<null> {
+    this.connected(id);
+    this.options.host.focusPlexView(id);
     return null;
   }
 

@@ -117,6 +117,7 @@ const CHECKERS: { [M in ApiMethod]: Checker<M> } = {
   copyDiagnoseReport: oneId,
   openInBrowser: oneId,
   showPlexView: (args) => (count(args, 2), [id(args[0]), bounds(args[1])]),
+  focusPlexView: oneId,
 };
 
 export function isApiMethod(method: unknown): method is ApiMethod {
