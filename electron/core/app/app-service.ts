@@ -82,6 +82,7 @@ export class AppService implements ReclaimHandlers {
   private readonly store: ProfileStore;
   private readonly broker: PromptBroker;
   private readonly sessions = new Map<string, Session>();
+  private readonly preparing = new Set<string>();
   private readonly lastChecks = new Map<string, DiagnoseCheck[]>();
   /** One prompter per server that is not connected, for diagnose. */
   private readonly idlePrompters = new Map<string, Prompter>();
@@ -140,14 +141,16 @@ export class AppService implements ReclaimHandlers {
   async connect(id: string): Promise<Connection> {
     const existing = this.sessions.get(id);
     if (existing?.connection) return existing.connection;
-    if (existing) throw badInput('Reclaim is already connecting to this server.', 'Wait for it to finish, or press Cancel.');
-    const profile = await this.profile(id);
-    const session: Session = {
-      profile,
-      route: await this.route(profile),
-      prompter: this.prompterFor(id),
-      attempt: new AbortController(),
-    };
+    if (existing || this.preparing.has(id)) throw badInput('Reclaim is already connecting to this server.', 'Wait for it to finish, or press Cancel.');
+    // Held while the profile and route are read, so a second Connect cannot start a twin session.
+    this.preparing.add(id);
+    let session: Session;
+    try {
+      const profile = await this.profile(id);
+      session = { profile, route: await this.route(profile), prompter: this.prompterFor(id), attempt: new AbortController() };
+    } finally {
+      this.preparing.delete(id);
+    }
     this.sessions.set(id, session);
     // Steps are shown for the first login only; a reconnect is the banner's business.
     const emitStep = (step: Extract<ReclaimEvent, { type: 'connect-step' }>['step'], hop: string) => {
@@ -164,8 +167,8 @@ export class AppService implements ReclaimHandlers {
         {
           route: session.route,
           connect,
-          localPort: profile.localPort,
-          remote: parseHostPort(profile.remote, 'Plex address on the server'),
+          localPort: session.profile.localPort,
+          remote: parseHostPort(session.profile.remote, 'Plex address on the server'),
           reconnect: this.options.reconnect,
           onCheckingForward: () => emitStep('opening-forward', server),
         },
