@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import type { DiagnoseCheck, ErrorInfo } from '../../electron/shared/ipc-contract.js';
 import { reclaim } from '../bridge.js';
 import { ErrorBox } from './ErrorBox.js';
-import { useServerEvents } from './ServerPage.js';
+import { useServerEvents } from './use-server-events.js';
 
 export function DiagnosePanel(props: { profileId: string; events: EventTarget; onClose(): void }) {
   const [checks, setChecks] = useState<DiagnoseCheck[]>([]);

@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'react';
-import { CONNECT_STEPS, type Connection, type ReclaimEvent, type ServerProfile } from '../../electron/shared/ipc-contract.js';
+import { useState } from 'react';
+import { CONNECT_STEPS, type Connection, type ServerProfile } from '../../electron/shared/ipc-contract.js';
 import type { ConnectionState } from '../App.js';
 import { reclaim } from '../bridge.js';
 import { CONNECT_STEP_TEXT } from '../text.js';
@@ -15,17 +15,6 @@ import { TokenPanel } from './TokenPanel.js';
 // embedded Plex Web App and the actions (claim, token, diagnose, browser, reconnect, disconnect).
 
 type Panel = 'claim' | 'token' | 'diagnose' | null;
-
-export function useServerEvents(events: EventTarget, profileId: string, listener: (event: ReclaimEvent) => void): void {
-  useEffect(() => {
-    const handle = (event: Event) => {
-      const detail = (event as CustomEvent<ReclaimEvent>).detail;
-      if ('profileId' in detail && detail.profileId === profileId) listener(detail);
-    };
-    events.addEventListener('reclaim', handle);
-    return () => events.removeEventListener('reclaim', handle);
-  });
-}
 
 export function ServerPage(props: {
   profile: ServerProfile;

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ClaimOutcome, ClaimStep, Connection, ErrorInfo, Result } from '../../electron/shared/ipc-contract.js';
-import { useServerEvents } from './ServerPage.js';
+import { useServerEvents } from './use-server-events.js';
 
 /** One claim attempt as both claim panels show it: its steps, then what came of it. */
 export function useClaimRun(props: { profileId: string; events: EventTarget; connection: Connection; onClaimed(connection: Connection): void }) {

@@ -1,6 +1,8 @@
 import type {
   AppState,
   ClaimOutcome,
+  ClaimStep,
+  ConnectStep,
   Connection,
   DiagnoseCheck,
   ProfileFields,
@@ -153,7 +155,7 @@ export class AppService implements ReclaimHandlers {
     }
     this.sessions.set(id, session);
     // Steps are shown for the first login only; a reconnect is the banner's business.
-    const emitStep = (step: Extract<ReclaimEvent, { type: 'connect-step' }>['step'], hop: string) => {
+    const emitStep = (step: ConnectStep, hop: string) => {
       if (!session.connection) this.options.emit({ type: 'connect-step', profileId: id, step, hop });
     };
     /** Cancel (Disconnect) or quitting ended this attempt while it waited. */
@@ -218,7 +220,7 @@ export class AppService implements ReclaimHandlers {
   async claimWithPlex(id: string, signInWhere: 'window' | 'browser'): Promise<ClaimOutcome> {
     const session = this.connected(id);
     if (session.signIn) throw badInput('A Plex sign-in is already waiting for this server.', 'Finish it in the sign-in window, or cancel it first.');
-    const step = (claimStep: Extract<ReclaimEvent, { type: 'claim-step' }>['step']) => this.options.emit({ type: 'claim-step', profileId: id, step: claimStep });
+    const step = (claimStep: ClaimStep) => this.options.emit({ type: 'claim-step', profileId: id, step: claimStep });
     step('checking');
     const before = await this.freshStatus(session);
     if (before.claimed) return { outcome: 'already-claimed', status: before };
