@@ -103,7 +103,7 @@ ssh2.Client.prototype.connect = function connect(cfg) {
 };
 
 if (variants.has('local-hwm') || variants.has('cork-local')) {
-  const { ForwardListener } = await import('../dist/electron/core/forward.js');
+  const { ForwardListener } = await import('../dist/electron/core/tunnel/forward-listener.js');
   const accept = ForwardListener.prototype.accept;
   if (typeof accept !== 'function') throw new Error('ForwardListener.prototype.accept not found: update bench/reclaim-variant.mjs');
   ForwardListener.prototype.accept = function acceptVariant(socket) {
@@ -116,7 +116,7 @@ if (variants.has('local-hwm') || variants.has('cork-local')) {
 if (variants.has('tunnel-only')) {
   const { createOutput, exitCodeFor } = await import('../dist/electron/cli/output.js');
   const { runTunnel } = await import('../dist/electron/cli/tunnel-command.js');
-  const { isReclaimError } = await import('../dist/electron/core/errors.js');
+  const { isReclaimError } = await import('../dist/electron/core/common/errors.js');
   const args = process.argv.slice(2);
   if (args[0] !== 'tunnel') throw new Error('tunnel-only: the first argument must be "tunnel"');
   const output = createOutput(args.includes('--json'));

@@ -56,7 +56,7 @@ export function buildInfo(): { commit: string; dirtyElectronFiles: string[]; dis
   const git = (...args: string[]) => spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 10_000 }).stdout?.trim() ?? '';
   let distBuiltAt = 'missing';
   try {
-    distBuiltAt = statSync(path.join(REPO_ROOT, 'dist/electron/core/forward.js')).mtime.toISOString();
+    distBuiltAt = statSync(path.join(REPO_ROOT, 'dist/electron/core/tunnel/forward-listener.js')).mtime.toISOString();
   } catch { /* not built */ }
   return {
     commit: git('rev-parse', '--short', 'HEAD') || 'unknown',

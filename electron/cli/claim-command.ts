@@ -1,8 +1,8 @@
 import readline from 'node:readline';
-import { claimServer, validateClaimToken, type ClaimSource, type ClaimStep } from '../core/claim.js';
-import { badInput } from '../core/errors.js';
-import { signInWithPlex } from '../core/plex-signin.js';
-import { PlexTvClient, plexTvUrl } from '../core/plex-tv.js';
+import { claimServer, validateClaimToken, type ClaimSource, type ClaimStep } from '../core/plex/claim.js';
+import { badInput } from '../core/common/errors.js';
+import { signInWithPlex } from '../core/plex/sign-in.js';
+import { PlexTvClient, plexTvUrl } from '../core/plex/plex-tv.js';
 import { openInBrowser } from './open-url.js';
 import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot, withPms } from './one-shot.js';

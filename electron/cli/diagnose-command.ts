@@ -1,5 +1,5 @@
-import { CHECK_TITLES, diagnose } from '../core/diagnose.js';
-import { plexTvUrl } from '../core/plex-tv.js';
+import { CHECK_TITLES, diagnose } from '../core/diagnose/diagnose.js';
+import { plexTvUrl } from '../core/plex/plex-tv.js';
 import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot } from './one-shot.js';
 import { SSH_OPTIONS_HELP } from './ssh-options.js';

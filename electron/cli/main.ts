@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { asReclaimError, ReclaimError } from '../core/errors.js';
+import { asReclaimError, ReclaimError } from '../core/common/errors.js';
 import { createOutput, exitCodeFor } from './output.js';
 import type { Output } from './output.js';
 

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { clientIdentifier } from '../core/client-identifier.js';
-import { plexHeaders } from '../core/plex-headers.js';
-import { PmsClient } from '../core/pms.js';
-import { Tunnel } from '../core/tunnel.js';
-import type { ConnectSettings, SshHop } from '../core/ssh-connect.js';
-import type { HostPort } from '../core/target.js';
+import { clientIdentifier } from '../core/plex/client-identifier.js';
+import { plexHeaders } from '../core/plex/headers.js';
+import { PmsClient } from '../core/plex/pms.js';
+import { Tunnel } from '../core/tunnel/tunnel.js';
+import type { ConnectSettings, SshHop } from '../core/ssh/connect.js';
+import type { HostPort } from '../core/common/target.js';
 import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, theServer, tunnelEnds, type SshOptionValues } from './ssh-options.js';
 
 // What `status`, `claim` and `diagnose` share: the same target and SSH options as `tunnel`, and

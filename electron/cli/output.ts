@@ -1,4 +1,4 @@
-import { printable, type ReclaimError } from '../core/errors.js';
+import { printable, type ReclaimError } from '../core/common/errors.js';
 
 // Two audiences: people read plain sentences on stderr; programs read one JSON object per line
 // on stdout (--json). Both get the same facts, and never a stack trace.

@@ -1,14 +1,14 @@
 import type { ParseArgsConfig } from 'node:util';
-import { findAgent } from '../core/agent.js';
-import { reclaimKnownHostsFile, userKnownHostsFiles } from '../core/app-paths.js';
-import { checkIdentityFile } from '../core/auth.js';
-import { badInput } from '../core/errors.js';
-import type { HostKeyStore } from '../core/host-key-policy.js';
-import type { Prompter } from '../core/prompter.js';
-import { resolveRoute } from '../core/route.js';
-import type { ConnectSettings, SshHop } from '../core/ssh-connect.js';
-import { parseHostPort, parsePort, type HostPort } from '../core/target.js';
-import { DEFAULT_REMOTE } from '../core/tunnel.js';
+import { findAgent } from '../core/ssh/agent.js';
+import { reclaimKnownHostsFile, userKnownHostsFiles } from '../core/common/app-paths.js';
+import { checkIdentityFile } from '../core/ssh/auth.js';
+import { badInput } from '../core/common/errors.js';
+import type { HostKeyStore } from '../core/ssh/host-keys/policy.js';
+import type { Prompter } from '../core/ssh/prompter.js';
+import { resolveRoute } from '../core/ssh/route.js';
+import type { ConnectSettings, SshHop } from '../core/ssh/connect.js';
+import { parseHostPort, parsePort, type HostPort } from '../core/common/target.js';
+import { DEFAULT_REMOTE } from '../core/tunnel/tunnel.js';
 import { terminalPrompter } from './terminal-prompter.js';
 
 // The SSH options every `reclaim` command shares, and how they become a route and connect

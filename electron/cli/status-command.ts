@@ -1,4 +1,4 @@
-import { readServerStatus } from '../core/server-status.js';
+import { readServerStatus } from '../core/plex/server-status.js';
 import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot, withPms } from './one-shot.js';
 import { SSH_OPTIONS_HELP } from './ssh-options.js';

@@ -1,7 +1,7 @@
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
-import { printable } from '../core/errors.js';
-import type { Prompter } from '../core/prompter.js';
+import { printable } from '../core/common/errors.js';
+import type { Prompter } from '../core/ssh/prompter.js';
 
 // Questions asked on the terminal, worded like OpenSSH's so people who know ssh recognise them.
 // Secrets are read with echo off; Ctrl+C or Ctrl+D while asked cancels the login.

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_LOCAL_PORT, DEFAULT_REMOTE, Tunnel, type TunnelEvent } from '../core/tunnel.js';
-import { formatHostPort } from '../core/target.js';
+import { DEFAULT_LOCAL_PORT, DEFAULT_REMOTE, Tunnel, type TunnelEvent } from '../core/tunnel/tunnel.js';
+import { formatHostPort } from '../core/common/target.js';
 import { exitCodeFor, type Output } from './output.js';
 import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP, theServer, tunnelEnds } from './ssh-options.js';
 

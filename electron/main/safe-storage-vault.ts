@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { safeStorage } from 'electron';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { writeFileAtomic } from '../core/common/atomic-file.js';
 import type { SavedSecret, SecretVault } from '../core/app/secret-vault.js';
 
 // Saved passwords and passphrases, encrypted by the OS through safeStorage (Keychain on macOS,

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { claimServer } from '../../electron/core/claim.js';
-import { isReclaimError } from '../../electron/core/errors.js';
-import { plexHeaders } from '../../electron/core/plex-headers.js';
-import { PlexTvClient } from '../../electron/core/plex-tv.js';
-import { PmsClient } from '../../electron/core/pms.js';
-import { Tunnel } from '../../electron/core/tunnel.js';
+import { claimServer } from '../../electron/core/plex/claim.js';
+import { isReclaimError } from '../../electron/core/common/errors.js';
+import { plexHeaders } from '../../electron/core/plex/headers.js';
+import { PlexTvClient } from '../../electron/core/plex/plex-tv.js';
+import { PmsClient } from '../../electron/core/plex/pms.js';
+import { Tunnel } from '../../electron/core/tunnel/tunnel.js';
 import { exitOf, runCli, type CliRun } from '../support/cli.js';
 import type { KeyPair } from '../support/keys.js';
 import type { NetHost } from '../support/netns.js';

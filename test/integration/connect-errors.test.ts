@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectRoute, type ConnectSettings } from '../../electron/core/ssh-connect.js';
+import { connectRoute, type ConnectSettings } from '../../electron/core/ssh/connect.js';
 import { reclaimErrorOf } from '../support/failure.js';
 import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
 import { occupyPort } from '../support/net.js';

@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientIdentifier } from '../../electron/core/client-identifier.js';
-import { plexHeaders } from '../../electron/core/plex-headers.js';
-import { signInWithPlex } from '../../electron/core/plex-signin.js';
-import { PlexTvClient } from '../../electron/core/plex-tv.js';
+import { clientIdentifier } from '../../electron/core/plex/client-identifier.js';
+import { plexHeaders } from '../../electron/core/plex/headers.js';
+import { signInWithPlex } from '../../electron/core/plex/sign-in.js';
+import { PlexTvClient } from '../../electron/core/plex/plex-tv.js';
 import { reclaimErrorOf } from '../support/failure.js';
 import { startPlexTv, type PlexTv } from '../stand-ins/plex-tv.js';
 

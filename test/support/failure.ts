@@ -1,4 +1,4 @@
-import { isReclaimError, type ReclaimError } from '../../electron/core/errors.js';
+import { isReclaimError, type ReclaimError } from '../../electron/core/common/errors.js';
 
 /** The ReclaimError a promise rejects with; anything else (or success) fails the test. */
 export async function reclaimErrorOf(run: Promise<unknown>): Promise<ReclaimError> {

@@ -7,7 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { AppService } from '../../electron/core/app/app-service.js';
 import { routeRequest, isApiMethod } from '../../electron/core/app/request-router.js';
 import type { SavedSecret, SecretVault } from '../../electron/core/app/secret-vault.js';
-import { plexHeaders } from '../../electron/core/plex-headers.js';
+import { plexHeaders } from '../../electron/core/plex/headers.js';
 import { API_METHODS, type ReclaimEvent, type ViewBounds } from '../../electron/shared/ipc-contract.js';
 import { EventLog } from '../support/events.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findAgent, type PipeDirectory } from '../../electron/core/agent.js';
-import { reclaimDataDir } from '../../electron/core/app-paths.js';
+import { findAgent, type PipeDirectory } from '../../electron/core/ssh/agent.js';
+import { reclaimDataDir } from '../../electron/core/common/app-paths.js';
 
 // Where the SSH agent and Reclaim's own files are found on each platform. Windows' named pipes
 // cannot exist on this Linux machine, so a pipe directory stands in for \\.\pipe\.

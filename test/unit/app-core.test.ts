@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diagnoseReport, redactSecrets } from '../../electron/core/app/diagnose-report.js';
+import { diagnoseReport, redactSecrets } from '../../electron/core/diagnose/report.js';
 import { checkProfileFields, ProfileStore, profilesFromSshConfig } from '../../electron/core/app/profiles.js';
 import { PromptBroker } from '../../electron/core/app/prompt-broker.js';
 import { routeRequest } from '../../electron/core/app/request-router.js';

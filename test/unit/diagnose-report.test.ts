@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interpretServerReport } from '../../electron/core/diagnose.js';
+import { interpretServerReport } from '../../electron/core/diagnose/diagnose.js';
 
 // What the server printed for its clock, name lookup and HTTPS request, turned into checks a
 // person can act on. The outputs are what getent, curl and wget really print for each failure.

@@ -12,7 +12,7 @@ import {
   knownKeyTypes,
   recordHostKey,
   type HostKey,
-} from '../../electron/core/known-hosts.js';
+} from '../../electron/core/ssh/host-keys/known-hosts.js';
 
 // Every key here is made by the real ssh-keygen, and every claim about OpenSSH's behaviour is
 // checked against ssh-keygen itself where it can answer (-l fingerprints, -H hashing, -F lookup).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFlag, readRootElement, readText, UnreadableReplyError } from '../../electron/core/plex-reply.js';
+import { readFlag, readRootElement, readText, UnreadableReplyError } from '../../electron/core/plex/reply.js';
 
 // PMS answers XML or JSON; whatever it sends, "claimed" must be read exactly or not at all.
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { screenRequest } from '../../electron/core/request-screen.js';
+import { screenRequest } from '../../electron/core/tunnel/request-screen.js';
 
 // The first request on each tunnel connection: only the tunnel's own pages (or the person typing
 // the address) may reach a Plex server that trusts everything arriving through the tunnel.

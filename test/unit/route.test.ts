@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveRoute } from '../../electron/core/route.js';
+import { resolveRoute } from '../../electron/core/ssh/route.js';
 import { reclaimErrorOf } from '../support/failure.js';
 
 // From what a person typed to the hops to log in to, with ~/.ssh/config applied like ssh does.

@@ -4,8 +4,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isReclaimError } from '../../electron/core/errors.js';
-import { listHostAliases, resolveHostConfig, type ResolveOptions } from '../../electron/core/ssh-config.js';
+import { isReclaimError } from '../../electron/core/common/errors.js';
+import { listHostAliases, resolveHostConfig, type ResolveOptions } from '../../electron/core/ssh/config/ssh-config.js';
 
 let home: string;
 let options: ResolveOptions;

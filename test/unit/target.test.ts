@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatHostPort, parseHostPort, parseJumpList, parsePort, parseSshAddress } from '../../electron/core/target.js';
+import { formatHostPort, parseHostPort, parseJumpList, parsePort, parseSshAddress } from '../../electron/core/common/target.js';
 
 function inputError(run: () => unknown): { code: string; message: string; fix: string } {
   try {

@@ -13,22 +13,22 @@ import type {
   ServerStatus,
   ViewBounds,
 } from '../../shared/ipc-contract.js';
-import type { AuthSettings } from '../auth.js';
-import { claimServer, validateClaimToken, type ClaimResult } from '../claim.js';
-import { diagnose } from '../diagnose.js';
-import { badInput, ReclaimError } from '../errors.js';
-import type { HostKeyStore } from '../host-key-policy.js';
-import { PmsClient } from '../pms.js';
-import { signInWithPlex } from '../plex-signin.js';
-import { PlexTvClient } from '../plex-tv.js';
-import { rememberSecrets, type Prompter } from '../prompter.js';
-import { resolveRoute } from '../route.js';
-import { readServerStatus } from '../server-status.js';
-import type { ResolveOptions } from '../ssh-config.js';
-import type { ConnectSettings, SshHop } from '../ssh-connect.js';
-import { parseHostPort, formatHostPort } from '../target.js';
-import { Tunnel, type TunnelEvent } from '../tunnel.js';
-import { describeCheck, diagnoseReport } from './diagnose-report.js';
+import type { AuthSettings } from '../ssh/auth.js';
+import { claimServer, validateClaimToken, type ClaimResult } from '../plex/claim.js';
+import { diagnose } from '../diagnose/diagnose.js';
+import { badInput, ReclaimError } from '../common/errors.js';
+import type { HostKeyStore } from '../ssh/host-keys/policy.js';
+import { PmsClient } from '../plex/pms.js';
+import { signInWithPlex } from '../plex/sign-in.js';
+import { PlexTvClient } from '../plex/plex-tv.js';
+import { rememberSecrets, type Prompter } from '../ssh/prompter.js';
+import { resolveRoute } from '../ssh/route.js';
+import { readServerStatus } from '../plex/server-status.js';
+import type { ResolveOptions } from '../ssh/config/ssh-config.js';
+import type { ConnectSettings, SshHop } from '../ssh/connect.js';
+import { parseHostPort, formatHostPort } from '../common/target.js';
+import { Tunnel, type TunnelEvent } from '../tunnel/tunnel.js';
+import { describeCheck, diagnoseReport } from '../diagnose/report.js';
 import { toErrorInfo } from './error-info.js';
 import { checkProfileFields, profilesFromSshConfig, ProfileStore } from './profiles.js';
 import { PromptBroker } from './prompt-broker.js';

@@ -1,7 +1,7 @@
 import type { ErrorInfo, ProfileFields } from '../../shared/ipc-contract.js';
-import { asReclaimError } from '../errors.js';
-import { serverKeyFile } from '../host-key-policy.js';
-import type { KnownKey } from '../known-hosts.js';
+import { asReclaimError } from '../common/errors.js';
+import { serverKeyFile } from '../ssh/host-keys/policy.js';
+import type { KnownKey } from '../ssh/host-keys/known-hosts.js';
 
 /** Anything thrown, as the window shows it: code, message, fix, and the facts a dialog needs. */
 export function toErrorInfo(error: unknown): ErrorInfo {

@@ -3,11 +3,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AuthMethod, ProfileFields } from '../../shared/ipc-contract.js';
-import { writeFileAtomic } from '../atomic-file.js';
-import { checkIdentityFile } from '../auth.js';
-import { ReclaimError, badInput, isReclaimError } from '../errors.js';
-import { listHostAliases, resolveHostConfig, type ResolveOptions } from '../ssh-config.js';
-import { parseHostPort, parseJumpList, parseSshAddress, validateHost } from '../target.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import { checkIdentityFile } from '../ssh/auth.js';
+import { ReclaimError, badInput, isReclaimError } from '../common/errors.js';
+import { listHostAliases, resolveHostConfig, type ResolveOptions } from '../ssh/config/ssh-config.js';
+import { parseHostPort, parseJumpList, parseSshAddress, validateHost } from '../common/target.js';
 
 // The desktop app's saved servers: what the person typed into the server form, checked field by
 // field, kept in one JSON file in Reclaim's folder. No secret is ever part of a profile; saved

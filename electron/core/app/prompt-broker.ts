@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Prompt, PromptAnswer, ReclaimEvent } from '../../shared/ipc-contract.js';
-import { badInput } from '../errors.js';
-import { serverKeyFile } from '../host-key-policy.js';
-import type { Prompter } from '../prompter.js';
+import { badInput } from '../common/errors.js';
+import { serverKeyFile } from '../ssh/host-keys/policy.js';
+import type { Prompter } from '../ssh/prompter.js';
 import type { SecretVault } from './secret-vault.js';
 
 // The SSH layer's questions (trust this key? password? 2FA code?) turned into `prompt` events

@@ -9,7 +9,7 @@ import {
   type Result,
   type ViewBounds,
 } from '../../shared/ipc-contract.js';
-import { badInput } from '../errors.js';
+import { badInput } from '../common/errors.js';
 import { toErrorInfo } from './error-info.js';
 
 // The one door from the window into the core. Whatever arrives over IPC is untrusted (a page

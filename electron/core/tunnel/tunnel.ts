@@ -1,11 +1,11 @@
-import { forwardError } from './channel-errors.js';
-import { ReclaimError, isReclaimError, type ErrorCode } from './errors.js';
-import { ForwardListener, probeForward } from './forward.js';
-import { LOOPBACK } from './loopback.js';
-import type { VerifiedHostKey } from './host-key-policy.js';
-import { rememberSecrets } from './prompter.js';
-import { connectRoute, type ConnectSettings, type SshConnection, type SshHop } from './ssh-connect.js';
-import type { HostPort } from './target.js';
+import { forwardError } from '../ssh/channel-errors.js';
+import { ReclaimError, isReclaimError, type ErrorCode } from '../common/errors.js';
+import { ForwardListener, probeForward } from './forward-listener.js';
+import { LOOPBACK } from '../common/loopback.js';
+import type { VerifiedHostKey } from '../ssh/host-keys/policy.js';
+import { rememberSecrets } from '../ssh/prompter.js';
+import { connectRoute, type ConnectSettings, type SshConnection, type SshHop } from '../ssh/connect.js';
+import type { HostPort } from '../common/target.js';
 
 // The tunnel's life: bind the local port, log in, check the far end answers (like OpenSSH's
 // ExitOnForwardFailure, so "forwarding forbidden" and "Plex is not running" show up before anyone

@@ -1,11 +1,11 @@
 import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type ssh2 from 'ssh2';
-import { ReclaimError } from './errors.js';
-import { channelOpenReason, forwardError } from './channel-errors.js';
-import { LOOPBACK } from './loopback.js';
+import { ReclaimError } from '../common/errors.js';
+import { channelOpenReason, forwardError } from '../ssh/channel-errors.js';
+import { LOOPBACK } from '../common/loopback.js';
 import { headEnd, looksLikeHttp, MAX_HEAD_BYTES, refusal, screenRequest } from './request-screen.js';
-import { formatHostPort, type HostPort } from './target.js';
+import { formatHostPort, type HostPort } from '../common/target.js';
 import { WarmChannels } from './warm-channels.js';
 
 // The local end of the tunnel: a listener on 127.0.0.1 (never a wider address: to Plex, what

@@ -1,8 +1,8 @@
 import os from 'node:os';
-import { badInput } from './errors.js';
-import type { SshHop } from './ssh-connect.js';
-import { resolveHostConfig, type ResolveOptions } from './ssh-config.js';
-import { parseJumpList, parseSshAddress, type SshAddress } from './target.js';
+import { badInput } from '../common/errors.js';
+import type { SshHop } from './connect.js';
+import { resolveHostConfig, type ResolveOptions } from './config/ssh-config.js';
+import { parseJumpList, parseSshAddress, type SshAddress } from '../common/target.js';
 
 // Turning "what the person typed" into the list of SSH hops to log in to, the way `ssh` does:
 // a ~/.ssh/config alias supplies HostName, User, Port, IdentityFile and ProxyJump; values typed

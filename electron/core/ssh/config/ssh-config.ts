@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { badInput } from './errors.js';
+import { badInput } from '../../common/errors.js';
 
 // A reader for the parts of ~/.ssh/config that Reclaim needs, following OpenSSH's own rules
 // (ssh_config(5) and readconf.c) so that an alias means here what it means to `ssh`:

@@ -1,4 +1,4 @@
-import { badInput, ReclaimError, isReclaimError } from './errors.js';
+import { badInput, ReclaimError, isReclaimError } from '../common/errors.js';
 import type { PlexTvClient } from './plex-tv.js';
 import type { PmsClient, PmsIdentity } from './pms.js';
 

@@ -1,4 +1,4 @@
-import { ReclaimError, isReclaimError } from './errors.js';
+import { ReclaimError, isReclaimError } from '../common/errors.js';
 import type { Pin, PlexTvClient } from './plex-tv.js';
 
 // "Sign in with Plex" for an app: create a PIN, let the person approve it at app.plex.tv, poll

@@ -1,4 +1,4 @@
-import { ReclaimError } from './errors.js';
+import { ReclaimError } from '../../common/errors.js';
 import {
   checkHostKey,
   fingerprintSha256,
@@ -7,9 +7,9 @@ import {
   knownKeyTypes,
   recordHostKey,
 } from './known-hosts.js';
-import type { AskPerson } from './auth.js';
-import type { Prompter } from './prompter.js';
-import { formatHostPort } from './target.js';
+import type { AskPerson } from '../auth.js';
+import type { Prompter } from '../prompter.js';
+import { formatHostPort } from '../../common/target.js';
 
 // Deciding whether to trust a server's host key, as OpenSSH does with StrictHostKeyChecking=ask
 // (or accept-new): a known key passes; an unknown one is shown to the person, or refused when

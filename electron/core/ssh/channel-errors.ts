@@ -1,5 +1,5 @@
-import { ReclaimError } from './errors.js';
-import { formatHostPort } from './target.js';
+import { ReclaimError } from '../common/errors.js';
+import { formatHostPort } from '../common/target.js';
 
 // ssh2 reports a refused direct-tcpip channel as "(SSH) Channel open failure: open failed" with
 // the RFC 4254 reason code in err.reason. That text means nothing to a person, so each reason is

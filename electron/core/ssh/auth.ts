@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, KeyboardInteractiveCallback, NextAuthHandler } from 'ssh2';
-import { badInput, isReclaimError } from './errors.js';
+import { badInput, isReclaimError } from '../common/errors.js';
 import type { Prompter } from './prompter.js';
 
 // Sign-in for one SSH hop, in OpenSSH's order: explicit key, agent, configured or default key

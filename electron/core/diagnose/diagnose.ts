@@ -1,13 +1,13 @@
 import net from 'node:net';
-import { asReclaimError, ReclaimError } from './errors.js';
-import { ForwardListener, probeForward } from './forward.js';
-import { LOOPBACK } from './loopback.js';
-import { describeNetworkError, httpRequest, networkErrorCode } from './http-request.js';
-import { PmsClient } from './pms.js';
-import { runRemote, shellQuote } from './remote-exec.js';
-import { connectRoute, type ConnectSettings, type SshConnection, type SshHop } from './ssh-connect.js';
-import { formatHostPort, type HostPort } from './target.js';
-import { DEFAULT_REMOTE } from './tunnel.js';
+import { asReclaimError, ReclaimError } from '../common/errors.js';
+import { ForwardListener, probeForward } from '../tunnel/forward-listener.js';
+import { LOOPBACK } from '../common/loopback.js';
+import { describeNetworkError, httpRequest, networkErrorCode } from '../plex/http-request.js';
+import { PmsClient } from '../plex/pms.js';
+import { runRemote, shellQuote } from '../ssh/remote-exec.js';
+import { connectRoute, type ConnectSettings, type SshConnection, type SshHop } from '../ssh/connect.js';
+import { formatHostPort, type HostPort } from '../common/target.js';
+import { DEFAULT_REMOTE } from '../tunnel/tunnel.js';
 
 // "Why do I see Not authorized?": the chain from this computer to a claimed server, checked link
 // by link, each answer with a fix a person can follow (plex-claim.md §6). Later links are

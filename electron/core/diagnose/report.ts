@@ -1,5 +1,5 @@
 import type { DiagnoseCheck } from '../../shared/ipc-contract.js';
-import { CHECK_TITLES, type Check } from '../diagnose.js';
+import { CHECK_TITLES, type Check } from './diagnose.js';
 
 // Diagnose results for people: a title per check, and a plain-text report to paste into a forum
 // post or a support ticket. Reports are redacted even though checks should never carry secrets,

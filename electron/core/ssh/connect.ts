@@ -4,11 +4,11 @@ import ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
 import { createAuthHandler, type AskPerson, type AuthAttemptLog, type AuthSettings } from './auth.js';
 import { jumpError } from './channel-errors.js';
-import { LOOPBACK } from './loopback.js';
-import { ReclaimError, isReclaimError } from './errors.js';
-import { createHostKeyCheck, hostKeyAlgorithms, type HostKeyStore, type VerifiedHostKey } from './host-key-policy.js';
+import { LOOPBACK } from '../common/loopback.js';
+import { ReclaimError, isReclaimError } from '../common/errors.js';
+import { createHostKeyCheck, hostKeyAlgorithms, type HostKeyStore, type VerifiedHostKey } from './host-keys/policy.js';
 import type { Prompter } from './prompter.js';
-import { formatHostPort } from './target.js';
+import { formatHostPort } from '../common/target.js';
 
 // Logging in to an SSH server, directly or through jump hosts. Each hop gets its own host key
 // check and sign-in. ssh2's readyTimeout is switched off because it keeps counting while a person

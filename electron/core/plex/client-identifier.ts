@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { reclaimDataDir } from './app-paths.js';
+import { reclaimDataDir } from '../common/app-paths.js';
 
 // plex.tv wants one random identifier per installed app, kept and reused ("A random string or
 // UUID is sufficient"), so Authorized Devices shows one Reclaim, not one per run.

@@ -1,6 +1,6 @@
 import type ssh2 from 'ssh2';
-import { LOOPBACK } from './loopback.js';
-import type { HostPort } from './target.js';
+import { LOOPBACK } from '../common/loopback.js';
+import type { HostPort } from '../common/target.js';
 
 // Every new connection through an SSH tunnel normally waits one round trip to the server for its
 // channel to open (sshd connects to Plex, then confirms). Plex Web opens many short connections,

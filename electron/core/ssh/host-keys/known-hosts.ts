@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { badInput } from './errors.js';
+import { badInput } from '../../common/errors.js';
 
 // Reading and appending OpenSSH known_hosts files, matching the way OpenSSH itself does
 // (hostfile.c, match.c, sshkey.c), so a key Reclaim trusts is one `ssh` would trust and the

@@ -1,7 +1,7 @@
 import type { Agent } from 'undici';
-import { ReclaimError } from './errors.js';
+import { ReclaimError } from '../common/errors.js';
 import { BodyTooLargeError, createPool, describeNetworkError, networkErrorCode, plexRequest, type HttpReply } from './http-request.js';
-import { readFlag, readOptionalText, readRootElement, readText, UnreadableReplyError, type PlexFields } from './plex-reply.js';
+import { readFlag, readOptionalText, readRootElement, readText, UnreadableReplyError, type PlexFields } from './reply.js';
 
 // Plex Media Server's local API, reached through the tunnel's 127.0.0.1 port, so the server sees
 // its own loopback. Only what claiming needs: identity, the root container, claim and account.

@@ -1,7 +1,7 @@
 import type { Agent } from 'undici';
-import { ReclaimError } from './errors.js';
+import { ReclaimError } from '../common/errors.js';
 import { createPool, describeNetworkError, networkErrorCode, plexRequest, type HttpReply } from './http-request.js';
-import { PRODUCT } from './plex-headers.js';
+import { PRODUCT } from './headers.js';
 
 // plex.tv, as a third-party app uses it (plex-claim.md §2): PIN sign-in, token check, claim
 // token. RECLAIM_PLEX_TV_URL points it at a stand-in for tests. The user's token is only ever

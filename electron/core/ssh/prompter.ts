@@ -1,4 +1,4 @@
-import type { KnownKey } from './known-hosts.js';
+import type { KnownKey } from './host-keys/known-hosts.js';
 
 // What the SSH layer may ask a person while logging in. Each question is optional: a caller
 // that cannot ask (a script, `--json`, no terminal) leaves it out, and the login then fails
