@@ -116,6 +116,16 @@ describe('reclaim claim, one click (sign in with Plex)', () => {
     for (const secret of secrets) expect(run.stdout() + run.stderr()).not.toContain(secret);
   });
 
+  it('stops waiting for the sign-in on Ctrl+C: CANCELLED, exit status 130, nothing claimed', async () => {
+    const pmsNow = await freshPms();
+    const run = reclaim('claim');
+    await run.events.waitFor((e) => e.event === 'signin', 'the sign-in URL');
+    run.child.kill('SIGINT');
+    expect((await exitOf(run)).code).toBe(130);
+    expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'CANCELLED', message: 'The Plex sign-in was cancelled.' });
+    expect((await pmsNow.state()).claimed).toBe(false);
+  });
+
   it('changes nothing on a server that is already claimed, and asks nobody to sign in', async () => {
     const pmsNow = await freshPms({ claimedBy: { username: 'bob', token: 'bob-token' } });
     const run = reclaim('claim');

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { makeKeyPair, type KeyPair } from '../support/keys.js';
 import { httpGet, portIsFree } from '../support/net.js';
 import { createNetHost, type NetHost } from '../support/netns.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
+import { ensureTestUser } from '../support/test-user.js';
 
 // `reclaim tunnel` as other tools and people use it: the JSON line contract, exit codes, signals,
 // passwords from the environment only, and ~/.ssh/config aliases with Include and ProxyJump.
@@ -146,6 +147,7 @@ describe('reclaim tunnel with a password', () => {
     expect(run.stdout() + run.stderr()).not.toContain(secret);
   });
 
+
   it('a wrong password is AUTH_FAILED, naming what was tried, without the password', async () => {
     const wrong = 'not-the-password-9f3c';
     const run = runCli(
@@ -158,6 +160,26 @@ describe('reclaim tunnel with a password', () => {
     expect(error).toMatchObject({ event: 'error', code: 'AUTH_FAILED' });
     expect(error.message).toMatch(/password/);
     expect(run.stdout() + run.stderr()).not.toContain(wrong);
+  });
+});
+
+describe('a local port only an administrator may open', () => {
+  it('is said to need privileges (not to be in use), with a port to pick instead', async () => {
+    const start = Number(await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    expect(start, 'this test needs port 80 to be privileged (sysctl net.ipv4.ip_unprivileged_port_start)').toBeGreaterThan(80);
+    const user = await ensureTestUser();
+    const own = await mkdtemp(path.join(os.tmpdir(), 'reclaim-cli-user-'));
+    await chown(own, user.uid, user.gid);
+    try {
+      const run = runCli(['tunnel', 'nas', '-L', '80', '--json'], { home: own, as: user });
+      expect((await exitOf(run)).code).toBe(1);
+      const error = run.events.events.at(-1)!;
+      expect(error).toMatchObject({ event: 'error', code: 'PORT_NEEDS_PRIVILEGES', port: 80 });
+      expect(error.message).toMatch(/port 80 .*permission denied/);
+      expect(error.fix).toMatch(/8888/);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 });
 

@@ -212,6 +212,12 @@ describe('the desktop UI, first claim from start to finish', () => {
     await button('Save and connect').click();
     const ask = page.getByRole('dialog', { name: /^Password for / });
     await ask.waitFor();
+    // Cancel is not a failure: the server is back to where it was, with no error to read.
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await button('Connect').waitFor();
+    expect(await page.locator('main').getByText('Could not connect').count()).toBe(0);
+    await button('Connect').click();
+    await ask.waitFor();
     await ask.getByLabel('Password', { exact: true }).fill('not-the-password');
     await ask.getByRole('button', { name: 'Sign in' }).click();
     await text('That password was not accepted').waitFor();

@@ -1,5 +1,6 @@
+import type { ErrorCode } from '../../shared/error-codes.js';
 import { forwardError } from '../ssh/channel-errors.js';
-import { ReclaimError, isReclaimError, type ErrorCode } from '../common/errors.js';
+import { ReclaimError, isReclaimError } from '../common/errors.js';
 import { ForwardListener, probeForward } from './forward-listener.js';
 import { LOOPBACK } from '../common/loopback.js';
 import type { VerifiedHostKey } from '../ssh/host-keys/policy.js';
@@ -38,7 +39,7 @@ export type TunnelEvent =
   | { event: 'closed' };
 
 /** Errors that another attempt cannot fix: reconnecting would only repeat them. */
-const FATAL_ON_RECONNECT: ReadonlySet<ErrorCode> = new Set(['HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'HOST_KEY_REVOKED', 'AUTH_FAILED', 'BAD_INPUT']);
+const FATAL_ON_RECONNECT: ReadonlySet<ErrorCode> = new Set(['HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'HOST_KEY_REVOKED', 'AUTH_FAILED', 'BAD_INPUT', 'CANCELLED']);
 
 export class Tunnel {
   private connection: SshConnection | undefined;
@@ -153,6 +154,8 @@ export class Tunnel {
       'CONNECT_FAILED',
       `The SSH connection to ${this.serverLabel} was lost${cause ? ` (${cause.message})` : ''}.`,
       'Reclaim reconnects by itself; check your network if this keeps happening.',
+      { server: this.serverLabel, reason: 'lost' },
+      { cause },
     );
     for (let attempt = 1; !this.closing; attempt++) {
       const delayMs = Math.min(max, initial * 2 ** (attempt - 1));
@@ -176,9 +179,11 @@ export class Tunnel {
         this.adopt(connection, true);
         return;
       } catch (error) {
-        reason = isReclaimError(error)
-          ? error
-          : new ReclaimError('CONNECT_FAILED', `Reconnecting failed: ${(error as Error).message}.`, 'Reclaim keeps trying.');
+        if (isReclaimError(error)) {
+          reason = error;
+        } else {
+          reason = new ReclaimError('CONNECT_FAILED', `Reconnecting failed: ${(error as Error).message}.`, 'Reclaim keeps trying.', { server: this.serverLabel, reason: 'lost' }, { cause: error });
+        }
         if (FATAL_ON_RECONNECT.has(reason.code)) {
           this.emit({ event: 'error', error: reason });
           await this.close();
