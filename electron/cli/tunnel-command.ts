@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_LOCAL_PORT, DEFAULT_REMOTE, Tunnel, type TunnelEvent } from '../core/tunnel/tunnel.js';
 import { isCancelled } from '../core/common/errors.js';
+import { log } from '../core/common/log.js';
 import { formatHostPort } from '../core/common/target.js';
 import { exitCodeFor, type Output } from './output.js';
 import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP, theServer, tunnelEnds } from './ssh-options.js';
@@ -74,6 +75,7 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
   let tunnel: Tunnel | undefined;
   let stopRequested = false;
   const stop = (signal: NodeJS.Signals) => {
+    log.info(`reclaim tunnel: ${signal} received, stopping`);
     stopRequested = true;
     if (tunnel) void tunnel.close();
     // Still logging in: nothing to tear down that the OS will not free, so stop right away

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,8 @@ describe('the desktop UI, first claim from start to finish', () => {
     expect(ui.externalUrls).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:8888\/web$/)]);
     expect(ui.copied.at(-1)).toMatch(/^Reclaim diagnose report for Attic NAS/);
     expect(ui.copied.at(-1)).toContain('[OK  ] SSH login');
+    // What led up to it, from the log: the tunnel coming up.
+    expect(ui.copied.at(-1)).toMatch(/\nReclaim's log, last \d+ lines:\n(.*\n)*.* app\[\d+\] info: tunnel 127\.0\.0\.1:8888: ready, signed in to /);
     await button('Close').click();
   });
 
@@ -229,6 +231,7 @@ describe('the desktop UI, first claim from start to finish', () => {
     await page.locator('.status-card').waitFor();
     expect([...ui.vault.secrets.values()]).toEqual([expect.objectContaining({ kind: 'password', secret: scene.sshd.user.password })]);
     expect(await page.content()).not.toContain(scene.sshd.user.password);
+    expect(await readFile(ui.logFile, 'utf8')).not.toContain(scene.sshd.user.password);
   });
 
   it('follows the OS dark theme and stays usable at 200% zoom', async () => {

@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diagnoseReport, redactSecrets } from '../../electron/core/diagnose/report.js';
+import { redactSecrets } from '../../electron/core/common/redact.js';
+import { diagnoseReport } from '../../electron/core/diagnose/report.js';
 import { checkProfileFields, ProfileStore, profilesFromSshConfig } from '../../electron/core/app/profiles.js';
 import { PromptBroker } from '../../electron/core/app/prompt-broker.js';
 import { routeRequest } from '../../electron/core/app/request-router.js';
@@ -237,6 +238,15 @@ describe('the diagnose report', () => {
     expect(report).toBe('Reclaim diagnose report for nas, 2026-11-22T12:00:00.000Z\n\n[OK  ] SSH login: Signed in.\n[FAIL] Server claimed: Unclaimed.\n       Fix: Claim it.\n[SKIP] Server looks up plex.tv: Not checked.\n');
   });
 
+  it('ends with the last lines of the log, redacted, when there are any', () => {
+    const report = diagnoseReport('nas', [{ id: 'ssh-login', title: 'SSH login', ok: true, detail: 'Signed in.' }], new Date('2026-11-22T12:00:00Z'), [
+      '2026-11-22T11:59:00.000Z app[7] info: tunnel 127.0.0.1:8888: ready',
+      '2026-11-22T11:59:30.000Z app[7] error: GET /identity?X-Plex-Token=s3cr3t failed',
+    ]);
+    expect(report).toBe('Reclaim diagnose report for nas, 2026-11-22T12:00:00.000Z\n\n[OK  ] SSH login: Signed in.\n\n'
+      + 'Reclaim\'s log, last 2 lines:\n2026-11-22T11:59:00.000Z app[7] info: tunnel 127.0.0.1:8888: ready\n'
+      + '2026-11-22T11:59:30.000Z app[7] error: GET /identity?X-Plex-Token=[redacted] failed\n');
+  });
 });
 
 describe('requests that need a connected server', () => {

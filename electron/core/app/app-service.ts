@@ -17,6 +17,7 @@ import type { AuthSettings } from '../ssh/auth.js';
 import { claimServer, validateClaimToken, type ClaimResult } from '../plex/claim.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { badInput, isCancelled, ReclaimError } from '../common/errors.js';
+import { log } from '../common/log.js';
 import type { HostKeyStore } from '../ssh/host-keys/policy.js';
 import { PmsClient } from '../plex/pms.js';
 import { signInWithPlex } from '../plex/sign-in.js';
@@ -67,6 +68,9 @@ export interface AppServiceOptions {
   sshConfig?: ResolveOptions;
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
 }
+
+/** Enough of the log to show what led up to a problem, short enough to paste into a post. */
+const REPORT_LOG_LINES = 40;
 
 interface Session {
   profile: ServerProfile;
@@ -300,7 +304,7 @@ export class AppService implements ReclaimHandlers {
     const checks = this.lastChecks.get(id);
     if (!checks) throw badInput('There is no diagnose report for this server yet.', 'Run Diagnose first.');
     const profile = await this.profile(id);
-    const report = diagnoseReport(`${profile.name} (${profile.user ? `${profile.user}@` : ''}${formatHostPort(profile.host, profile.sshPort)})`, checks, new Date());
+    const report = diagnoseReport(`${profile.name} (${profile.user ? `${profile.user}@` : ''}${formatHostPort(profile.host, profile.sshPort)})`, checks, new Date(), log.recentLines(REPORT_LOG_LINES));
     this.options.host.copyText(report);
     return report;
   }
