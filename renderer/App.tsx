@@ -113,8 +113,8 @@ export function App() {
     cancelled.delete(id);
     patch(id, () => ({ phase: 'connecting', step: 'connecting' }));
     const result = await reclaim.connect(id);
-    // Pressing Cancel is not a failure to report.
-    if (!result.ok && cancelled.has(id)) return patch(id, () => IDLE);
+    // Pressing Cancel (here, or in a password question) is not a failure to report.
+    if (!result.ok && (cancelled.has(id) || result.error.code === 'CANCELLED')) return patch(id, () => IDLE);
     patch(id, () => (result.ok ? { phase: 'connected', connection: result.value } : { phase: 'failed', error: result.error }));
   }, [cancelled, patch]);
   const cancelConnect = useCallback((id: string) => {

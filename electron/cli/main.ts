@@ -1,10 +1,13 @@
 #!/usr/bin/env node
+import { reclaimLogFile } from '../core/common/app-paths.js';
 import { asReclaimError, ReclaimError } from '../core/common/errors.js';
+import { log, openLog } from '../core/common/log.js';
 import { createOutput, exitCodeFor } from './output.js';
 import type { Output } from './output.js';
 
 // `reclaim <command>`: a thin shell over electron/core. It parses arguments, prints events and
 // maps errors to exit codes; everything else happens in the core, shared with the desktop app.
+// Every run writes to Reclaim's log (--verbose echoes it on stderr).
 
 const USAGE = `Usage: reclaim <command> [options]
 
@@ -31,6 +34,15 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   const json = args.includes('--json');
   const output = createOutput(json);
+  openLog({
+    file: reclaimLogFile(),
+    source: 'cli',
+    echo: args.includes('--verbose') ? (line) => process.stderr.write(`${line}\n`) : undefined,
+    onWriteFailure: (error) => {
+      output.event({ event: 'warning', code: error.code, message: error.message, fix: error.fix });
+      output.say(`Warning: ${error.message}\nFix: ${error.fix}`);
+    },
+  });
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
@@ -40,9 +52,13 @@ async function main(argv: string[]): Promise<number> {
     if (!command) {
       throw new ReclaimError('BAD_INPUT', `"${name}" is not a reclaim command.`, USAGE.replace(/^Usage: /, 'Use: '));
     }
-    return await (await command())(args, output);
+    log.info(`reclaim ${name}: started`);
+    const code = await (await command())(args, output);
+    log.info(`reclaim ${name}: done (exit status ${code})`);
+    return code;
   } catch (error) {
     const reclaimError = asInputError(error) ?? asReclaimError(error);
+    if (command) log.error(`reclaim ${name}: failed (exit status ${exitCodeFor(reclaimError)})`, reclaimError);
     output.error(reclaimError);
     return exitCodeFor(reclaimError);
   }
@@ -58,6 +74,7 @@ function asInputError(error: unknown): ReclaimError | undefined {
 // Last resort: whatever slipped past the handlers above is still said in words (or as a JSON
 // error line with --json), never as a stack.
 const lastResort = (error: unknown) => {
+  log.error('reclaim: stopped by an error nothing else caught', error);
   createOutput(process.argv.includes('--json')).error(asReclaimError(error));
   process.exit(1);
 };

@@ -1,4 +1,4 @@
-import { printable, type ReclaimError } from '../core/common/errors.js';
+import { isCancelled, printable, type ReclaimError } from '../core/common/errors.js';
 
 // Two audiences: people read plain sentences on stderr; programs read one JSON object per line
 // on stdout (--json). Both get the same facts, and never a stack trace.
@@ -28,7 +28,8 @@ export function createOutput(json: boolean): Output {
   };
 }
 
-/** Exit status: 2 for input the person must correct, 1 for everything else that failed. */
+/** Exit status: 130 when the person stopped it (as a shell does for Ctrl+C), 2 for input to correct, 1 for any other failure. */
 export function exitCodeFor(error: ReclaimError): number {
+  if (isCancelled(error)) return 130;
   return error.code === 'BAD_INPUT' ? 2 : 1;
 }

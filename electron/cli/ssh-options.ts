@@ -24,6 +24,7 @@ export const SSH_OPTIONS = {
   jump: { type: 'string', short: 'J' },
   config: { type: 'string', short: 'F' },
   json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -37,7 +38,8 @@ SSH options:
       --accept-new        accept and record a server key seen for the first time (never a changed one)
   -J, --jump HOSTS        reach the server through jump host(s): [user@]host[:port][,...]
   -F, --config FILE       ssh config file to read (default ~/.ssh/config)
-      --json              print JSON lines on stdout and never wait for input`;
+      --json              print JSON lines on stdout and never wait for input
+      --verbose           also print Reclaim's log lines on stderr (they always go to its log file)`;
 
 export interface SshOptionValues {
   port?: string;

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_LOCAL_PORT, DEFAULT_REMOTE, Tunnel, type TunnelEvent } from '../core/tunnel/tunnel.js';
+import { isCancelled } from '../core/common/errors.js';
+import { log } from '../core/common/log.js';
 import { formatHostPort } from '../core/common/target.js';
 import { exitCodeFor, type Output } from './output.js';
 import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP, theServer, tunnelEnds } from './ssh-options.js';
@@ -58,7 +60,8 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
         break;
       case 'error':
         output.error(event.error);
-        exitCode = exitCodeFor(event.error);
+        // Only a running tunnel reconnects: a question cancelled then (Ctrl+C) is a clean stop.
+        exitCode = isCancelled(event.error) ? 0 : exitCodeFor(event.error);
         break;
       case 'closed':
         output.event({ event: 'closed' });
@@ -72,6 +75,7 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
   let tunnel: Tunnel | undefined;
   let stopRequested = false;
   const stop = (signal: NodeJS.Signals) => {
+    log.info(`reclaim tunnel: ${signal} received, stopping`);
     stopRequested = true;
     if (tunnel) void tunnel.close();
     // Still logging in: nothing to tear down that the OS will not free, so stop right away

@@ -3,7 +3,8 @@ import os from 'node:os';
 import { app, BrowserWindow, clipboard, dialog, powerMonitor, session, shell } from 'electron';
 import { AppService } from '../core/app/app-service.js';
 import { findAgent } from '../core/ssh/agent.js';
-import { reclaimDataDir, reclaimKnownHostsFile, userKnownHostsFiles } from '../core/common/app-paths.js';
+import { reclaimDataDir, reclaimKnownHostsFile, reclaimLogFile, userKnownHostsFiles } from '../core/common/app-paths.js';
+import { log, openLog } from '../core/common/log.js';
 import { clientIdentifier } from '../core/plex/client-identifier.js';
 import { plexHeaders } from '../core/plex/headers.js';
 import { plexTvUrl } from '../core/plex/plex-tv.js';
@@ -32,6 +33,12 @@ function isAppPage(url: string): boolean {
 }
 
 registerAppScheme();
+
+// The log first, so that whatever goes wrong from here on leaves a trace. A log that cannot be
+// written is said once on stderr, and is also noted in the diagnose report.
+openLog({ file: reclaimLogFile(), source: 'app', onWriteFailure: (error) => console.error(`${error.message} ${error.fix}`) });
+// Only watches: Electron's own handling of an uncaught error (its dialog) stays as it is.
+process.on('uncaughtExceptionMonitor', (error, origin) => log.error(`main process: ${origin}`, error));
 
 // Catch-all for every page Electron creates; each creator then sets its own, narrower rules.
 app.on('web-contents-created', (_event, contents) => {
@@ -89,6 +96,7 @@ async function start(): Promise<void> {
   });
   // After sleep or a network change the old link is dead but may not know it for a while.
   powerMonitor.on('resume', () => service?.reconnectAll());
+  log.info(`app: started (Reclaim ${app.getVersion()}, Electron ${process.versions.electron}, ${process.platform})`);
   await window.loadURL(devServerUrl ?? APP_ENTRY);
 }
 
@@ -102,6 +110,7 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow.focus();
   });
   app.whenReady().then(start).catch((error: unknown) => {
+    log.error('app: could not start', error);
     console.error('Reclaim could not start:', (error as Error).message);
     app.exit(1);
   });
@@ -113,6 +122,7 @@ app.on('before-quit', (event) => {
   // Close every tunnel first, so no listener outlives the app.
   event.preventDefault();
   shuttingDown = true;
+  log.info('app: quitting, closing every tunnel');
   void service.shutdown().finally(() => app.quit());
 });
 

@@ -4,10 +4,12 @@
 // from API_METHODS, main routes the same names to the core, and the UI tests back the same API
 // with the real core. Pure types and constants only: this file runs in all three places.
 
+import type { ErrorCode } from './error-codes.js';
+
 /** A failure as the UI shows it: what went wrong and what to do, never a stack trace. */
 export interface ErrorInfo {
-  /** Stable code (see README "Error codes"). */
-  code: string;
+  /** Stable code (see README "Errors you may see"). */
+  code: ErrorCode;
   message: string;
   fix: string;
   /** For a BAD_INPUT about one form field: which one. */

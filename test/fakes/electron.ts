@@ -358,6 +358,9 @@ class FakeApp extends FakeEmitter {
   getPath(name: string): string {
     return `/fake-electron/${name}`;
   }
+  getVersion(): string {
+    return '0.0.0-fake';
+  }
 }
 
 export const app = new FakeApp();

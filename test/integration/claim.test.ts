@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { claimServer } from '../../electron/core/plex/claim.js';
 import { isReclaimError } from '../../electron/core/common/errors.js';
@@ -5,7 +6,7 @@ import { plexHeaders } from '../../electron/core/plex/headers.js';
 import { PlexTvClient } from '../../electron/core/plex/plex-tv.js';
 import { PmsClient } from '../../electron/core/plex/pms.js';
 import { Tunnel } from '../../electron/core/tunnel/tunnel.js';
-import { exitOf, runCli, type CliRun } from '../support/cli.js';
+import { cliLogFile, exitOf, runCli, type CliRun } from '../support/cli.js';
 import type { KeyPair } from '../support/keys.js';
 import type { NetHost } from '../support/netns.js';
 import type { Sshd } from '../support/sshd.js';
@@ -113,7 +114,19 @@ describe('reclaim claim, one click (sign in with Plex)', () => {
     expect(steps).toEqual(['checking', 'fetching-claim-token', 'claiming', 'verifying']);
     const secrets = plexTv.requests.flatMap((r) => [r.headers['x-plex-token'], /token=([^&]+)/.exec(r.path)?.[1]]).filter((t): t is string => typeof t === 'string');
     expect(secrets.length).toBeGreaterThan(0);
-    for (const secret of secrets) expect(run.stdout() + run.stderr()).not.toContain(secret);
+    const logged = await readFile(cliLogFile(home), 'utf8');
+    expect(logged).toContain(`cli[${run.child.pid}] info: reclaim claim: done (exit status 0)`);
+    for (const secret of secrets) expect(run.stdout() + run.stderr() + logged).not.toContain(secret);
+  });
+
+  it('stops waiting for the sign-in on Ctrl+C: CANCELLED, exit status 130, nothing claimed', async () => {
+    const pmsNow = await freshPms();
+    const run = reclaim('claim');
+    await run.events.waitFor((e) => e.event === 'signin', 'the sign-in URL');
+    run.child.kill('SIGINT');
+    expect((await exitOf(run)).code).toBe(130);
+    expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'CANCELLED', message: 'The Plex sign-in was cancelled.' });
+    expect((await pmsNow.state()).claimed).toBe(false);
   });
 
   it('changes nothing on a server that is already claimed, and asks nobody to sign in', async () => {

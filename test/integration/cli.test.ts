@@ -1,13 +1,14 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exitOf, runCli } from '../support/cli.js';
+import { cliLogFile, exitOf, runCli } from '../support/cli.js';
 import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
 import { makeKeyPair, type KeyPair } from '../support/keys.js';
 import { httpGet, portIsFree } from '../support/net.js';
 import { createNetHost, type NetHost } from '../support/netns.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
+import { ensureTestUser } from '../support/test-user.js';
 
 // `reclaim tunnel` as other tools and people use it: the JSON line contract, exit codes, signals,
 // passwords from the environment only, and ~/.ssh/config aliases with Include and ProxyJump.
@@ -144,6 +145,32 @@ describe('reclaim tunnel with a password', () => {
     run.child.kill('SIGTERM');
     expect((await exitOf(run)).code).toBe(0);
     expect(run.stdout() + run.stderr()).not.toContain(secret);
+    // Without --verbose the log stays in its file.
+    expect(run.stderr()).toBe('');
+  });
+
+  it('writes the connect and the disconnect to Reclaim\'s log, echoes it on stderr with --verbose, never the password', async () => {
+    const secret = passwordSshd.user.password;
+    const run = runCli(
+      ['tunnel', `${passwordSshd.user.name}@${passwordSshd.host}:${passwordSshd.port}`, '--password-env', 'PLEX_SSH_PW',
+        '--known-hosts', knownHosts, '-L', '0', '--remote', `127.0.0.1:${passwordSshd.port}`, '--json', '--verbose'],
+      { home, env: { PLEX_SSH_PW: secret } },
+    );
+    const port = (await run.events.waitFor(readyEvent, 'the ready line')).localPort as number;
+    run.child.kill('SIGTERM');
+    expect((await exitOf(run)).code).toBe(0);
+    const mine = (await readFile(cliLogFile(home), 'utf8')).split('\n').filter((line) => line.includes(` cli[${run.child.pid}] `));
+    const server = `${passwordSshd.user.name}@${passwordSshd.host}:${passwordSshd.port}`;
+    expect(mine).toEqual([
+      expect.stringMatching(/ info: reclaim tunnel: started$/),
+      expect.stringMatching(new RegExp(`info: tunnel 127\\.0\\.0\\.1:${port}: connecting to ${server}, to forward to 127\\.0\\.0\\.1:${passwordSshd.port} there$`)),
+      expect.stringContaining(`info: tunnel 127.0.0.1:${port}: ready, signed in to ${server} (server key ssh-ed25519 ${passwordSshd.hostKeys[0]!.fingerprint})`),
+      expect.stringMatching(/ info: reclaim tunnel: SIGTERM received, stopping$/),
+      expect.stringContaining(`info: tunnel 127.0.0.1:${port}: closed`),
+      expect.stringMatching(/ info: reclaim tunnel: done \(exit status 0\)$/),
+    ]);
+    expect(run.stderr().trim().split('\n')).toEqual(mine);
+    expect(mine.join('\n') + run.stdout() + run.stderr()).not.toContain(secret);
   });
 
   it('a wrong password is AUTH_FAILED, naming what was tried, without the password', async () => {
@@ -158,6 +185,29 @@ describe('reclaim tunnel with a password', () => {
     expect(error).toMatchObject({ event: 'error', code: 'AUTH_FAILED' });
     expect(error.message).toMatch(/password/);
     expect(run.stdout() + run.stderr()).not.toContain(wrong);
+    const logged = await readFile(cliLogFile(home), 'utf8');
+    expect(logged).toMatch(new RegExp(` cli\\[${run.child.pid}\\] error: tunnel 127\\.0\\.0\\.1:\\d+: could not open: AUTH_FAILED: `));
+    expect(logged).not.toContain(wrong);
+  });
+});
+
+describe('a local port only an administrator may open', () => {
+  it('is said to need privileges (not to be in use), with a port to pick instead', async () => {
+    const start = Number(await readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    expect(start, 'this test needs port 80 to be privileged (sysctl net.ipv4.ip_unprivileged_port_start)').toBeGreaterThan(80);
+    const user = await ensureTestUser();
+    const own = await mkdtemp(path.join(os.tmpdir(), 'reclaim-cli-user-'));
+    await chown(own, user.uid, user.gid);
+    try {
+      const run = runCli(['tunnel', 'nas', '-L', '80', '--json'], { home: own, as: user });
+      expect((await exitOf(run)).code).toBe(1);
+      const error = run.events.events.at(-1)!;
+      expect(error).toMatchObject({ event: 'error', code: 'PORT_NEEDS_PRIVILEGES', port: 80 });
+      expect(error.message).toMatch(/port 80 .*permission denied/);
+      expect(error.fix).toMatch(/8888/);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 });
 

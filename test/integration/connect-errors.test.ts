@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCancelled } from '../../electron/core/common/errors.js';
 import { connectRoute, type ConnectSettings } from '../../electron/core/ssh/connect.js';
+import { EventLog } from '../support/events.js';
 import { reclaimErrorOf } from '../support/failure.js';
 import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
 import { occupyPort } from '../support/net.js';
@@ -36,7 +38,7 @@ it('refused: nothing accepts SSH on that port', async () => {
   const closed = await occupyPort();
   await closed.close();
   const error = await failure('127.0.0.1', closed.port);
-  expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { cause: 'refused' } });
+  expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { reason: 'refused' } });
   expect(error.message).toContain(`port ${closed.port}`);
   expect(error.fix).toMatch(/port/);
 });
@@ -53,7 +55,7 @@ it('timed out: the address swallows packets', async () => {
     await execFileP('ip', ['-n', host.name, 'addr', 'del', `${host.address}/30`, 'dev', 'eth0']);
     await execFileP('ip', ['neigh', 'replace', host.address, 'lladdr', mac, 'dev', device, 'nud', 'permanent']);
     const error = await failure(host.address, 22, { connectTimeoutMs: 1000 });
-    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { cause: 'timeout' } });
+    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { reason: 'timeout' } });
     expect(error.message).toMatch(/timed out/);
   } finally {
     await host.destroy();
@@ -66,8 +68,26 @@ it('timed out: something accepts the connection but never speaks SSH', async () 
   try {
     const port = (silent.address() as net.AddressInfo).port;
     const error = await failure('127.0.0.1', port, { loginTimeoutMs: 500 });
-    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { cause: 'timeout' } });
+    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { reason: 'timeout' } });
     expect(error.message).toMatch(/did not finish the SSH login/);
+  } finally {
+    silent.close();
+  }
+});
+
+it('cancelled: an attempt stopped while it waits is CANCELLED, not a failure to connect', async () => {
+  const accepted = new EventLog<'accepted'>();
+  const silent = net.createServer(() => accepted.push('accepted'));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+  try {
+    const stop = new AbortController();
+    const attempt = failure('127.0.0.1', (silent.address() as net.AddressInfo).port, { signal: stop.signal });
+    await accepted.waitFor(() => true, 'the attempt reaching the silent server');
+    stop.abort();
+    const error = await attempt;
+    expect(error.code).toBe('CANCELLED');
+    expect(isCancelled(error)).toBe(true);
+    expect(error.message).toMatch(/cancelled/);
   } finally {
     silent.close();
   }
@@ -111,7 +131,7 @@ describe('name lookup', () => {
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     expect(code).toBe(1);
     const event = JSON.parse(stdout.trim().split('\n').at(-1)!);
-    expect(event).toMatchObject({ event: 'error', code: 'CONNECT_FAILED', cause: 'dns' });
+    expect(event).toMatchObject({ event: 'error', code: 'CONNECT_FAILED', reason: 'dns' });
     expect(event.message).toContain('"plex-box.invalid"');
   });
 });

@@ -63,8 +63,7 @@ describe('an unknown server key', () => {
   it('is refused when nobody can be asked, with the fingerprint ssh-keygen prints', async () => {
     const file = path.join(dir, 'absent_known_hosts');
     const error = await refusal({ trustFiles: [file], recordFile: file, acceptNew: false });
-    expect(error.code).toBe('HOST_KEY_UNKNOWN');
-    expect(error.details.fingerprint).toBe(sshd.hostKeys[0]!.fingerprint);
+    expect(error).toMatchObject({ code: 'HOST_KEY_UNKNOWN', details: { fingerprint: sshd.hostKeys[0]!.fingerprint } });
     expect(error.message).toContain(sshd.hostKeys[0]!.fingerprint);
     await expect(readFile(file)).rejects.toThrow(/ENOENT/);
   });
@@ -97,6 +96,15 @@ describe('an unknown server key', () => {
     expect(await readFile(reclaims, 'utf8')).toContain(sshd.hostKeys[0]!.blob.toString('base64'));
   });
 
+  it('that cannot be recorded is refused as STORAGE_FAILED, naming Reclaim\'s file, not as an SSH failure', async () => {
+    const blocker = path.join(dir, 'not-a-folder');
+    await writeFile(blocker, '');
+    const reclaims = path.join(blocker, 'known_hosts');
+    const error = await refusal({ trustFiles: [reclaims], recordFile: reclaims, acceptNew: true }, neverAsked);
+    expect(error).toMatchObject({ code: 'STORAGE_FAILED', details: { file: reclaims } });
+    expect(error.message).toContain(reclaims);
+  });
+
   it('uses the key type already on record, so a known ecdsa key is not mistaken for an unknown server', async () => {
     const file = await knownHostsFile([sshd.knownHostsLine(1)]);
     await connect({ trustFiles: [file], recordFile: file, acceptNew: false }, neverAsked);
@@ -115,7 +123,7 @@ describe('a changed server key', () => {
     expect(error.message).toContain(impostor.fingerprint);
     expect(error.message).toContain(sshd.hostKeys[0]!.fingerprint);
     expect(error.fix).toContain(`line 2 of ${file}`);
-    expect(error.details.known).toEqual([{ file, line: 2, type: 'ssh-ed25519', fingerprint: impostor.fingerprint }]);
+    expect(error.details).toMatchObject({ known: [{ file, line: 2, type: 'ssh-ed25519', fingerprint: impostor.fingerprint }] });
     expect(asked).toEqual([]);
     expect(await readFile(file)).toEqual(before);
   });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,14 @@ describe('the client identifier', () => {
     expect((await stat(path.join(dir, 'plex-client-id'))).mode & 0o777).toBe(0o600);
     expect((await readFile(path.join(dir, 'plex-client-id'), 'utf8')).trim()).toBe(first);
   });
+
+  it('says which file it could not save, when Reclaim\'s folder cannot be written', async () => {
+    const blocker = path.join(dir, 'not-a-folder');
+    await writeFile(blocker, '');
+    const error = await reclaimErrorOf(clientIdentifier(path.join(blocker, 'Reclaim')), 'STORAGE_FAILED');
+    expect(error.details.file).toBe(path.join(blocker, 'Reclaim', 'plex-client-id'));
+    expect(error.fix).toContain(path.join(blocker, 'Reclaim'));
+  });
 });
 
 describe('plex.tv', () => {
@@ -73,7 +81,7 @@ describe('plex.tv', () => {
   it('stops waiting when the person cancels', async () => {
     const cancel = new AbortController();
     const error = await failure(signInWithPlex(client, { pollIntervalMs: 50, signal: cancel.signal, onUrl: () => cancel.abort() }));
-    expect(error.code).toBe('SIGNIN_CANCELLED');
+    expect(error.code).toBe('CANCELLED');
   });
 
   it('gives up when the sign-in is not approved in time', async () => {

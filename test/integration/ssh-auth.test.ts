@@ -103,7 +103,7 @@ describe('key files', () => {
   it('a cancelled passphrase question is a cancelled sign-in, not a wrong password', async () => {
     const { prompter } = recordingPrompter({ secrets: [] });
     const error = await failure(sshd, settings({ identityFile: keys.encrypted!.privatePath }, prompter));
-    expect(error.code).toBe('AUTH_FAILED');
+    expect(error.code).toBe('CANCELLED');
     expect(error.message).toMatch(/cancelled/);
   });
 

@@ -16,8 +16,14 @@ export interface CliRun {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; home: string }): CliRun {
+/** Reclaim's log file for a run with this home (RECLAIM_HOME is home/reclaim-data). */
+export const cliLogFile = (home: string): string => path.join(home, 'reclaim-data', 'reclaim.log');
+
+/** `as`: run as this (unprivileged) user instead of root. */
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; home: string; as?: { uid: number; gid: number } }): CliRun {
   const child = spawn(process.execPath, [CLI, ...args], {
+    uid: options.as?.uid,
+    gid: options.as?.gid,
     // stdin stays an open pipe: a CLI that waited for input would hang here, and the test fail.
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,8 @@ describe('the desktop UI, first claim from start to finish', () => {
     expect(ui.externalUrls).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:8888\/web$/)]);
     expect(ui.copied.at(-1)).toMatch(/^Reclaim diagnose report for Attic NAS/);
     expect(ui.copied.at(-1)).toContain('[OK  ] SSH login');
+    // What led up to it, from the log: the tunnel coming up.
+    expect(ui.copied.at(-1)).toMatch(/\nReclaim's log, last \d+ lines:\n(.*\n)*.* app\[\d+\] info: tunnel 127\.0\.0\.1:8888: ready, signed in to /);
     await button('Close').click();
   });
 
@@ -212,6 +214,12 @@ describe('the desktop UI, first claim from start to finish', () => {
     await button('Save and connect').click();
     const ask = page.getByRole('dialog', { name: /^Password for / });
     await ask.waitFor();
+    // Cancel is not a failure: the server is back to where it was, with no error to read.
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await button('Connect').waitFor();
+    expect(await page.locator('main').getByText('Could not connect').count()).toBe(0);
+    await button('Connect').click();
+    await ask.waitFor();
     await ask.getByLabel('Password', { exact: true }).fill('not-the-password');
     await ask.getByRole('button', { name: 'Sign in' }).click();
     await text('That password was not accepted').waitFor();
@@ -223,6 +231,7 @@ describe('the desktop UI, first claim from start to finish', () => {
     await page.locator('.status-card').waitFor();
     expect([...ui.vault.secrets.values()]).toEqual([expect.objectContaining({ kind: 'password', secret: scene.sshd.user.password })]);
     expect(await page.content()).not.toContain(scene.sshd.user.password);
+    expect(await readFile(ui.logFile, 'utf8')).not.toContain(scene.sshd.user.password);
   });
 
   it('follows the OS dark theme and stays usable at 200% zoom', async () => {

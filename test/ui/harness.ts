@@ -7,6 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { AppService } from '../../electron/core/app/app-service.js';
 import { routeRequest, isApiMethod } from '../../electron/core/app/request-router.js';
 import type { SavedSecret, SecretVault } from '../../electron/core/app/secret-vault.js';
+import { openLog } from '../../electron/core/common/log.js';
 import { plexHeaders } from '../../electron/core/plex/headers.js';
 import { API_METHODS, type ReclaimEvent, type ViewBounds } from '../../electron/shared/ipc-contract.js';
 import { EventLog } from '../support/events.js';
@@ -41,6 +42,8 @@ export interface UiOptions {
 export interface Ui {
   page: Page;
   service: AppService;
+  /** Reclaim's log, as the app writes it. */
+  logFile: string;
   vault: MemoryVault;
   events: EventLog<ReclaimEvent>;
   signInUrls: EventLog<string>;
@@ -121,6 +124,9 @@ export async function startUi(options: UiOptions): Promise<Ui> {
     }, { picture, bounds, webUrl: view.webUrl }).catch(() => {})));
   };
 
+  // As main does first thing: the log that Copy report quotes from.
+  const logFile = path.join(options.home, 'reclaim-data', 'reclaim.log');
+  openLog({ file: logFile, source: 'app' });
   const service = new AppService({
     emit: (event) => {
       events.push(event);
@@ -192,6 +198,7 @@ export async function startUi(options: UiOptions): Promise<Ui> {
   return {
     page,
     service,
+    logFile,
     vault,
     events,
     signInUrls,

@@ -2,11 +2,13 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { diagnoseReport, redactSecrets } from '../../electron/core/diagnose/report.js';
+import { redactSecrets } from '../../electron/core/common/redact.js';
+import { diagnoseReport } from '../../electron/core/diagnose/report.js';
 import { checkProfileFields, ProfileStore, profilesFromSshConfig } from '../../electron/core/app/profiles.js';
 import { PromptBroker } from '../../electron/core/app/prompt-broker.js';
 import { routeRequest } from '../../electron/core/app/request-router.js';
-import type { SavedSecret, SecretVault } from '../../electron/core/app/secret-vault.js';
+import { NO_VAULT, type SavedSecret, type SecretVault } from '../../electron/core/app/secret-vault.js';
+import { AppService } from '../../electron/core/app/app-service.js';
 import { API_METHODS, DEFAULT_PROFILE, type ReclaimEvent, type ReclaimHandlers } from '../../electron/shared/ipc-contract.js';
 import { EventLog } from '../support/events.js';
 import { reclaimErrorOf } from '../support/failure.js';
@@ -21,6 +23,29 @@ beforeEach(async () => {
 afterEach(async () => rm(dir, { recursive: true, force: true }));
 
 const form = (change: Partial<typeof DEFAULT_PROFILE>) => ({ ...DEFAULT_PROFILE, host: 'nas.example.com', ...change });
+
+/** The app's service with nothing behind it: no server, no Electron. */
+function appService(options: { profilesFile?: string } = {}): AppService {
+  const file = path.join(dir, 'known_hosts');
+  return new AppService({
+    host: {
+      vault: NO_VAULT,
+      openExternal: async () => {},
+      openSignInWindow: () => () => {},
+      copyText: () => {},
+      chooseFile: async () => undefined,
+      showPlexView: () => {},
+      closePlexView: () => {},
+      focusPlexView: () => {},
+    },
+    emit: () => {},
+    profilesFile: options.profilesFile ?? path.join(dir, 'servers.json'),
+    hostKeys: { trustFiles: [file], recordFile: file },
+    plexTvUrl: 'http://127.0.0.1:9',
+    plexHeaders: {},
+    findAgent: () => undefined,
+  });
+}
 
 describe('the server form check', () => {
   it('accepts the defaults with a host, and names the server after it', async () => {
@@ -40,8 +65,7 @@ describe('the server form check', () => {
     ['localPort', { localPort: 70000 }, 'not a port number'],
     ['remote', { remote: '32400' }, 'is not HOST:PORT'],
   ] as const)('names the wrong field (%s) and says what is wrong: %o', async (field, change, words) => {
-    const error = await reclaimErrorOf(checkProfileFields(form(change)));
-    expect(error.code).toBe('BAD_INPUT');
+    const error = await reclaimErrorOf(checkProfileFields(form(change)), 'BAD_INPUT');
     expect(error.details.field).toBe(field);
     expect(error.message).toContain(words);
     expect(error.fix.length).toBeGreaterThan(10);
@@ -50,7 +74,7 @@ describe('the server form check', () => {
   it('reads the key file when one is chosen, and explains a .pub chosen by mistake', async () => {
     const pub = path.join(dir, 'id_ed25519.pub');
     await writeFile(pub, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ4rRkZ0n1z8Qp7m4e4N2aQ3q0a9m0Yl0b8l5a9fH3b2 me\n');
-    const error = await reclaimErrorOf(checkProfileFields(form({ auth: 'key', keyPath: pub })));
+    const error = await reclaimErrorOf(checkProfileFields(form({ auth: 'key', keyPath: pub })), 'BAD_INPUT');
     expect(error.details.field).toBe('keyPath');
     expect(error.fix).toContain('not the .pub file');
   });
@@ -67,6 +91,20 @@ describe('the saved server list', () => {
     expect(await readdir(dir)).toEqual(['servers.json']);
     await store.remove(saved.id);
     expect(await store.list()).toEqual([]);
+  });
+
+  it('says which of its own files it cannot write, and where to look, rather than blaming the input', async () => {
+    const blocker = path.join(dir, 'not-a-folder');
+    await writeFile(blocker, '');
+    const file = path.join(blocker, 'servers.json');
+    const result = await routeRequest(appService({ profilesFile: file }), 'saveProfile', [null, form({ name: 'Attic' })]);
+    expect(result).toMatchObject({ ok: false, error: { code: 'STORAGE_FAILED', message: expect.stringContaining(file), fix: expect.stringContaining(blocker) } });
+  });
+
+  it('says which of its own files it cannot read', async () => {
+    const error = await reclaimErrorOf(new ProfileStore(dir).list(), 'STORAGE_FAILED');
+    expect(error.details).toEqual({ file: dir, errno: 'EISDIR' });
+    expect(error.message).toContain(`could not read its file ${dir}`);
   });
 
   it('moves a damaged list aside instead of losing it, and says where it went', async () => {
@@ -198,6 +236,30 @@ describe('the diagnose report', () => {
       { id: 'server-dns', title: 'Server looks up plex.tv', ok: null, detail: 'Not checked.' },
     ], new Date('2026-11-22T12:00:00Z'));
     expect(report).toBe('Reclaim diagnose report for nas, 2026-11-22T12:00:00.000Z\n\n[OK  ] SSH login: Signed in.\n[FAIL] Server claimed: Unclaimed.\n       Fix: Claim it.\n[SKIP] Server looks up plex.tv: Not checked.\n');
+  });
+
+  it('ends with the last lines of the log, redacted, when there are any', () => {
+    const report = diagnoseReport('nas', [{ id: 'ssh-login', title: 'SSH login', ok: true, detail: 'Signed in.' }], new Date('2026-11-22T12:00:00Z'), [
+      '2026-11-22T11:59:00.000Z app[7] info: tunnel 127.0.0.1:8888: ready',
+      '2026-11-22T11:59:30.000Z app[7] error: GET /identity?X-Plex-Token=s3cr3t failed',
+    ]);
+    expect(report).toBe('Reclaim diagnose report for nas, 2026-11-22T12:00:00.000Z\n\n[OK  ] SSH login: Signed in.\n\n'
+      + 'Reclaim\'s log, last 2 lines:\n2026-11-22T11:59:00.000Z app[7] info: tunnel 127.0.0.1:8888: ready\n'
+      + '2026-11-22T11:59:30.000Z app[7] error: GET /identity?X-Plex-Token=[redacted] failed\n');
+  });
+});
+
+describe('requests that need a connected server', () => {
+  it.each(['refreshStatus', 'reconnect', 'openInBrowser', 'focusPlexView', 'claimWithToken'] as const)('%s says NOT_CONNECTED, with what to do', async (method) => {
+    const args = method === 'claimWithToken' ? ['p1', 'claim-abcdefghijklmnopqrst'] : ['p1'];
+    const result = await routeRequest(appService(), method, args);
+    expect(result).toEqual({ ok: false, error: { code: 'NOT_CONNECTED', message: 'This server is not connected.', fix: 'Press Connect first.' } });
+  });
+
+  it('showing the Plex view of a server that is not connected says NOT_CONNECTED; hiding it needs nothing', async () => {
+    const service = appService();
+    expect(await routeRequest(service, 'showPlexView', ['p1', { x: 0, y: 0, width: 10, height: 10 }])).toMatchObject({ ok: false, error: { code: 'NOT_CONNECTED' } });
+    expect(await routeRequest(service, 'showPlexView', ['p1', null])).toEqual({ ok: true, value: null });
   });
 });
 

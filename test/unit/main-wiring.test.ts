@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -48,6 +48,10 @@ describe('the main process as started', () => {
     expect(await handler(from(window.webContents.id, 'app://reclaim/index.html'))).toEqual({ ok: true, value: [] });
     expect(await handler(from(window.webContents.id, 'file:///tmp/evil.html'))).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
     expect(await handler(from(window.webContents.id + 1000, 'app://reclaim/index.html'))).toMatchObject({ ok: false });
+  });
+
+  it('keeps a log in Reclaim\'s folder from the start', async () => {
+    expect(await readFile(path.join(home, 'reclaim.log'), 'utf8')).toMatch(/ app\[\d+\] info: app: started \(Reclaim 0\.0\.0-fake, /);
   });
 
   it('guards every page Electron creates: no webview, no window.open by default', () => {

@@ -16,7 +16,8 @@ import type {
 import type { AuthSettings } from '../ssh/auth.js';
 import { claimServer, validateClaimToken, type ClaimResult } from '../plex/claim.js';
 import { diagnose } from '../diagnose/diagnose.js';
-import { badInput, ReclaimError } from '../common/errors.js';
+import { badInput, isCancelled, ReclaimError } from '../common/errors.js';
+import { log } from '../common/log.js';
 import type { HostKeyStore } from '../ssh/host-keys/policy.js';
 import { PmsClient } from '../plex/pms.js';
 import { signInWithPlex } from '../plex/sign-in.js';
@@ -67,6 +68,9 @@ export interface AppServiceOptions {
   sshConfig?: ResolveOptions;
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
 }
+
+/** Enough of the log to show what led up to a problem, short enough to paste into a post. */
+const REPORT_LOG_LINES = 40;
 
 interface Session {
   profile: ServerProfile;
@@ -160,7 +164,7 @@ export class AppService implements ReclaimHandlers {
     };
     /** Cancel (Disconnect) or quitting ended this attempt while it waited. */
     const stillWanted = () => {
-      if (this.sessions.get(id) !== session) throw new ReclaimError('CONNECT_FAILED', 'The connection attempt was cancelled.', 'Connect again when you are ready.');
+      if (this.sessions.get(id) !== session) throw new ReclaimError('CANCELLED', 'The connection attempt was cancelled.', 'Connect again when you are ready.');
     };
     try {
       const connect = this.connectSettings(session, (step, hop) => emitStep(step, hop.label));
@@ -187,7 +191,7 @@ export class AppService implements ReclaimHandlers {
       this.options.emit({ type: 'connected', connection });
       return connection;
     } catch (error) {
-      const cancelled = this.sessions.get(id) !== session || session.attempt.signal.aborted;
+      const cancelled = this.sessions.get(id) !== session || session.attempt.signal.aborted || isCancelled(error);
       if (this.sessions.get(id) === session) await this.endSession(id);
       else await session.tunnel?.close();
       this.options.emit({ type: 'disconnected', profileId: id, error: cancelled ? undefined : toErrorInfo(error) });
@@ -300,7 +304,7 @@ export class AppService implements ReclaimHandlers {
     const checks = this.lastChecks.get(id);
     if (!checks) throw badInput('There is no diagnose report for this server yet.', 'Run Diagnose first.');
     const profile = await this.profile(id);
-    const report = diagnoseReport(`${profile.name} (${profile.user ? `${profile.user}@` : ''}${formatHostPort(profile.host, profile.sshPort)})`, checks, new Date());
+    const report = diagnoseReport(`${profile.name} (${profile.user ? `${profile.user}@` : ''}${formatHostPort(profile.host, profile.sshPort)})`, checks, new Date(), log.recentLines(REPORT_LOG_LINES));
     this.options.host.copyText(report);
     return report;
   }
@@ -315,7 +319,7 @@ export class AppService implements ReclaimHandlers {
     // Taking away the view of a server that is gone needs nothing: it was closed with its tunnel.
     if (!connection) {
       if (bounds === null) return null;
-      throw new ReclaimError('CONNECT_FAILED', 'This server is not connected.', 'Press Connect first.');
+      throw new ReclaimError('NOT_CONNECTED', 'This server is not connected.', 'Press Connect first.');
     }
     this.options.host.showPlexView({ profileId: id, webUrl: connection.webUrl }, bounds);
     return null;
@@ -419,7 +423,7 @@ export class AppService implements ReclaimHandlers {
   private connected(id: string): Session & { tunnel: Tunnel; pms: PmsClient; connection: Connection } {
     const session = this.sessions.get(id);
     if (!session?.tunnel || !session.pms || !session.connection) {
-      throw new ReclaimError('CONNECT_FAILED', 'This server is not connected.', 'Press Connect first.');
+      throw new ReclaimError('NOT_CONNECTED', 'This server is not connected.', 'Press Connect first.');
     }
     return session as Session & { tunnel: Tunnel; pms: PmsClient; connection: Connection };
   }
@@ -448,7 +452,7 @@ export class AppService implements ReclaimHandlers {
         this.options.emit({ type: 'blocked', profileId: id, reason: event.reason });
         break;
       case 'error':
-        this.options.emit({ type: 'disconnected', profileId: id, error: toErrorInfo(event.error) });
+        this.options.emit({ type: 'disconnected', profileId: id, error: isCancelled(event.error) ? undefined : toErrorInfo(event.error) });
         void this.endSession(id, false);
         break;
       case 'closed':

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { AuthMethod, ProfileFields } from '../../shared/ipc-contract.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { checkIdentityFile } from '../ssh/auth.js';
-import { ReclaimError, badInput, isReclaimError } from '../common/errors.js';
+import { ReclaimError, badInput, isReclaimError, storageFailed } from '../common/errors.js';
 import { listHostAliases, resolveHostConfig, type ResolveOptions } from '../ssh/config/ssh-config.js';
 import { parseHostPort, parseJumpList, parseSshAddress, validateHost } from '../common/target.js';
 
@@ -100,7 +100,7 @@ export class ProfileStore {
       text = await fs.readFile(this.file, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new ReclaimError('BAD_INPUT', `Reclaim cannot read its list of servers (${this.file}: ${(error as NodeJS.ErrnoException).code}).`, 'Check that your user may read that file.');
+      throw storageFailed(this.file, error, 'read');
     }
     try {
       const parsed = JSON.parse(text) as { version?: unknown; servers?: unknown };
@@ -111,9 +111,10 @@ export class ProfileStore {
       const aside = `${this.file}.damaged-${Date.now()}`;
       await fs.rename(this.file, aside);
       throw new ReclaimError(
-        'BAD_INPUT',
+        'STORAGE_FAILED',
         `Reclaim's list of saved servers was damaged and could not be read. It was moved to ${aside}.`,
         'Add your servers again (or import them from ~/.ssh/config). The old file is kept in case you want to look at it.',
+        { file: aside },
       );
     }
   }

@@ -9,12 +9,14 @@ import {
   type Result,
   type ViewBounds,
 } from '../../shared/ipc-contract.js';
-import { badInput } from '../common/errors.js';
+import { badInput, isReclaimError } from '../common/errors.js';
+import { log } from '../common/log.js';
 import { toErrorInfo } from './error-info.js';
 
 // The one door from the window into the core. Whatever arrives over IPC is untrusted (a page
 // could be compromised), so every argument is checked for shape and size here, before any core
-// code sees it, and every outcome goes back as a Result: no exception crosses the bridge.
+// code sees it, and every outcome goes back as a Result: no exception crosses the bridge (an
+// unexpected one goes to the log, with its stack).
 
 type Args<M extends ApiMethod> = Parameters<ReclaimApi[M]>;
 type Checker<M extends ApiMethod> = (args: unknown[]) => Args<M>;
@@ -131,6 +133,8 @@ export async function routeRequest(service: ReclaimHandlers, method: ApiMethod, 
     const run = service[method] as (...values: unknown[]) => Promise<unknown>;
     return { ok: true, value: await run.apply(service, checked) };
   } catch (error) {
+    // Reclaim's own errors are the window's to show; anything else is a fault to look into later.
+    if (!isReclaimError(error)) log.error(`request ${method} from the window`, error);
     return { ok: false, error: toErrorInfo(error) };
   }
 }

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 
-// Where Reclaim keeps its own files (its known_hosts, its Plex client identifier). The folder
+// Where Reclaim keeps its own files (its known_hosts, its Plex client identifier, its log). The folder
 // matches Electron's userData for productName "Reclaim", so the CLI and the desktop app share
 // what they have learnt. RECLAIM_HOME overrides it (tests, portable installs).
 
@@ -15,6 +15,11 @@ export function reclaimDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
 
 export function reclaimKnownHostsFile(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   return path.join(reclaimDataDir(env, platform), 'known_hosts');
+}
+
+/** The log the app and the CLI both write (and rotate to reclaim.log.1). */
+export function reclaimLogFile(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  return path.join(reclaimDataDir(env, platform), 'reclaim.log');
 }
 
 /** The user's own OpenSSH known_hosts files: read, never written. */

@@ -1,72 +1,81 @@
+import path from 'node:path';
+import type { ErrorCode, ErrorDetails } from '../../shared/error-codes.js';
+
 // Every failure Reclaim reports is a ReclaimError: a stable code that programs (the CLI's
 // --json output, the desktop UI) can switch on, a plain-language message saying what went
-// wrong, and a fix saying what the person can do about it. Nothing else should reach a user.
+// wrong, a fix saying what the person can do about it, and the facts of its code (`details`).
+// Nothing else should reach a user. When it wraps another error, that one is its `cause`, stack
+// and all, for the log.
 
-export type ErrorCode =
-  | 'HOST_KEY_UNKNOWN'
-  | 'HOST_KEY_CHANGED'
-  | 'HOST_KEY_REVOKED'
-  | 'AUTH_FAILED'
-  | 'CONNECT_FAILED'
-  | 'SSH_FAILED'
-  | 'FORWARD_PROHIBITED'
-  | 'REMOTE_NOT_LISTENING'
-  | 'FORWARD_FAILED'
-  | 'PORT_IN_USE'
-  | 'BAD_INPUT'
-  // Plex Media Server, reached through the tunnel
-  | 'PMS_UNREACHABLE'
-  | 'PMS_STARTING'
-  | 'PMS_BAD_REPLY'
-  | 'PMS_NOT_LOCAL'
-  | 'CLAIM_TOKEN_INVALID'
-  | 'SERVER_CANNOT_REACH_PLEX_TV'
-  | 'CLAIM_NOT_VERIFIED'
-  // plex.tv, reached from this computer
-  | 'PLEX_TV_UNREACHABLE'
-  | 'PLEX_TV_ERROR'
-  | 'PLEX_TOKEN_INVALID'
-  | 'SIGNIN_EXPIRED'
-  | 'SIGNIN_CANCELLED'
-  | 'UNEXPECTED';
+/** Codes whose details may be left out, because they have no required facts. */
+type DetailsArgs<C extends ErrorCode> = Record<string, never> extends ErrorDetails<C>
+  ? [details?: ErrorDetails<C>, options?: ErrorOptions]
+  : [details: ErrorDetails<C>, options?: ErrorOptions];
 
-/** Extra facts a caller may show or act on, e.g. fingerprints or the known_hosts line to fix. */
-export type ErrorDetails = Record<string, unknown>;
-
-export class ReclaimError extends Error {
+class CodedError<C extends ErrorCode> extends Error {
   override readonly name = 'ReclaimError';
+  readonly details: ErrorDetails<C>;
 
   constructor(
-    readonly code: ErrorCode,
+    readonly code: C,
     message: string,
     readonly fix: string,
-    readonly details: ErrorDetails = {},
+    ...[details, options]: DetailsArgs<C>
   ) {
-    super(message);
+    super(message, options);
+    // Only codes whose facts are all optional may leave them out (DetailsArgs), so {} fits.
+    this.details = details ?? ({} as ErrorDetails<C>);
   }
 
-  toJSON(): { code: ErrorCode; message: string; fix: string } & ErrorDetails {
+  /** What --json prints: the facts, then code, message and fix. Never the cause or a stack. */
+  toJSON(): ErrorDetails<C> & { code: C; message: string; fix: string } {
     return { ...this.details, code: this.code, message: this.message, fix: this.fix };
   }
 }
 
+/**
+ * A ReclaimError of one code, or (without a code) of any: then a check of `code` narrows
+ * `details` to that code's facts.
+ */
+export type ReclaimError<C extends ErrorCode = ErrorCode> = { [K in C]: CodedError<K> }[C];
+export const ReclaimError = CodedError;
+
 export function isReclaimError(value: unknown): value is ReclaimError {
-  return value instanceof ReclaimError;
+  return value instanceof CodedError;
 }
 
-/** Anything thrown, as a ReclaimError: ours as they are, anything else as UNEXPECTED in words. */
+/** The person stopped it (Cancel, a closed window, Ctrl+C, a question left unanswered): not a failure to report. */
+export function isCancelled(value: unknown): value is ReclaimError<'CANCELLED'> {
+  return isReclaimError(value) && value.code === 'CANCELLED';
+}
+
+/** Anything thrown, as a ReclaimError: ours as they are, anything else as UNEXPECTED, keeping it as the cause. */
 export function asReclaimError(error: unknown): ReclaimError {
   return isReclaimError(error)
     ? error
     : new ReclaimError(
         'UNEXPECTED',
-        `Something unexpected went wrong: ${(error as Error)?.message ?? String(error)}`,
+        `Something unexpected went wrong: ${(error as Error | undefined)?.message ?? String(error)}`,
         'Try again. If it happens again, please report it with what you did (without any passwords).',
+        {},
+        { cause: error },
       );
 }
 
-export function badInput(message: string, fix: string, details?: ErrorDetails): ReclaimError {
+export function badInput(message: string, fix: string, details?: ErrorDetails<'BAD_INPUT'>): ReclaimError<'BAD_INPUT'> {
   return new ReclaimError('BAD_INPUT', message, fix, details);
+}
+
+/** One of Reclaim's own files could not be read or written (`doing`: "save", "read"). */
+export function storageFailed(file: string, error: unknown, doing: 'save' | 'read' = 'save'): ReclaimError<'STORAGE_FAILED'> {
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  return new ReclaimError(
+    'STORAGE_FAILED',
+    `Reclaim could not ${doing} its file ${file} (${errno ?? (error as Error | undefined)?.message ?? String(error)}).`,
+    `Check that your user may ${doing === 'save' ? 'write to' : 'read'} ${path.dirname(file)}${doing === 'save' ? ' and that the disk is not full' : ''}, then try again.`,
+    { file, errno },
+    { cause: error },
+  );
 }
 
 /**

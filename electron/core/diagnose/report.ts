@@ -1,26 +1,17 @@
 import type { DiagnoseCheck } from '../../shared/ipc-contract.js';
+import { redactSecrets } from '../common/redact.js';
 import { CHECK_TITLES, type Check } from './diagnose.js';
 
 // Diagnose results for people: a title per check, and a plain-text report to paste into a forum
-// post or a support ticket. Reports are redacted even though checks should never carry secrets,
-// because a pasted report is public and a mistake there cannot be taken back.
+// post or a support ticket, with the last lines of the log. Redacted, even though neither should
+// ever carry a secret.
 
 export function describeCheck(check: Check): DiagnoseCheck {
   return { id: check.id, title: CHECK_TITLES[check.id], ok: check.ok, detail: check.detail, fix: check.fix };
 }
 
-const SECRETS: Array<[RegExp, string]> = [
-  [/claim-[A-Za-z0-9_-]{4,}/g, 'claim-[redacted]'],
-  [/(X-Plex-Token["']?\s*[=:]\s*["']?)[^\s&"',;]+/gi, '$1[redacted]'],
-  [/([?&](?:X-Plex-)?token=)[^\s&"']+/gi, '$1[redacted]'],
-  [/(authToken["']?\s*[=:]\s*["']?)[^\s&"',;]+/gi, '$1[redacted]'],
-];
-
-export function redactSecrets(text: string): string {
-  return SECRETS.reduce((redacted, [pattern, replacement]) => redacted.replace(pattern, replacement), text);
-}
-
-export function diagnoseReport(serverLabel: string, checks: DiagnoseCheck[], when: Date): string {
+/** `recentLog`: the last lines of Reclaim's log, which show what led up to the problem. */
+export function diagnoseReport(serverLabel: string, checks: DiagnoseCheck[], when: Date, recentLog: string[] = []): string {
   const mark = (ok: boolean | null) => (ok === true ? 'OK  ' : ok === false ? 'FAIL' : 'SKIP');
   const lines = [
     `Reclaim diagnose report for ${serverLabel}, ${when.toISOString()}`,
@@ -29,6 +20,7 @@ export function diagnoseReport(serverLabel: string, checks: DiagnoseCheck[], whe
       `[${mark(check.ok)}] ${check.title}: ${check.detail}`,
       ...(check.fix && check.ok !== true ? [`       Fix: ${check.fix}`] : []),
     ]),
+    ...(recentLog.length ? ['', `Reclaim's log, last ${recentLog.length} lines:`, ...recentLog] : []),
   ];
   return `${redactSecrets(lines.join('\n'))}\n`;
 }

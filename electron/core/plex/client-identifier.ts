@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { reclaimDataDir } from '../common/app-paths.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import { storageFailed } from '../common/errors.js';
 
 // plex.tv wants one random identifier per installed app, kept and reused ("A random string or
 // UUID is sufficient"), so Authorized Devices shows one Reclaim, not one per run.
@@ -15,13 +17,9 @@ export async function clientIdentifier(dataDir = reclaimDataDir()): Promise<stri
     const stored = (await fs.readFile(file, 'utf8')).trim();
     if (VALID.test(stored)) return stored;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageFailed(file, error, 'read');
   }
   const fresh = randomUUID();
-  await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
-  // Written to a temporary name first, so a crash never leaves a half-written identifier.
-  const temporary = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(temporary, `${fresh}\n`, { mode: 0o600 });
-  await fs.rename(temporary, file);
+  await writeFileAtomic(file, `${fresh}\n`);
   return fresh;
 }

@@ -59,7 +59,7 @@ export async function signInWithPlex(plexTv: PlexTvClient, options: SignInOption
 
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const cancelled = () => reject(new ReclaimError('SIGNIN_CANCELLED', 'The Plex sign-in was cancelled.', 'Start it again when you are ready.'));
+    const cancelled = () => reject(new ReclaimError('CANCELLED', 'The Plex sign-in was cancelled.', 'Start it again when you are ready.'));
     if (signal?.aborted) return cancelled();
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);

@@ -80,7 +80,7 @@ export async function connectRoute(hops: SshHop[], settings: ConnectSettings): P
 }
 
 function cancelled(): ReclaimError {
-  return new ReclaimError('CONNECT_FAILED', 'The connection attempt was cancelled.', 'Connect again when you are ready.', { cause: 'cancelled' });
+  return new ReclaimError('CANCELLED', 'The connection attempt was cancelled.', 'Connect again when you are ready.');
 }
 
 function connectTcp(hop: SshHop, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
@@ -100,7 +100,7 @@ function connectTcp(hop: SshHop, timeoutMs: number, signal?: AbortSignal): Promi
         'CONNECT_FAILED',
         `No answer from ${where} within ${Math.round(timeoutMs / 1000)} seconds (timed out).`,
         `Check the address and port, that the server is switched on, and that no firewall or router blocks port ${hop.port}.`,
-        { host: hop.host, port: hop.port, cause: 'timeout' },
+        { host: hop.host, port: hop.port, reason: 'timeout' },
       ));
     }, timeoutMs);
     socket.once('connect', () => {
@@ -122,6 +122,7 @@ function connectTcp(hop: SshHop, timeoutMs: number, signal?: AbortSignal): Promi
 function tcpError(error: NodeJS.ErrnoException, hop: SshHop): ReclaimError {
   const where = formatHostPort(hop.host, hop.port);
   const facts = { host: hop.host, port: hop.port, errno: error.code };
+  const options = { cause: error };
   switch (error.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -130,14 +131,16 @@ function tcpError(error: NodeJS.ErrnoException, hop: SshHop): ReclaimError {
         'CONNECT_FAILED',
         `Could not find a server called "${hop.host}" (the name lookup failed).`,
         'Check the spelling of the server name, or use its IP address. If it is a name from your ~/.ssh/config, check the Host line.',
-        { ...facts, cause: 'dns' },
+        { ...facts, reason: 'dns' },
+        options,
       );
     case 'ECONNREFUSED':
       return new ReclaimError(
         'CONNECT_FAILED',
         `${hop.host} answered, but nothing accepts SSH connections on port ${hop.port} (connection refused).`,
         'Check the port (SSH usually uses 22) and that the SSH server (sshd) is running on that machine.',
-        { ...facts, cause: 'refused' },
+        { ...facts, reason: 'refused' },
+        options,
       );
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
@@ -147,14 +150,16 @@ function tcpError(error: NodeJS.ErrnoException, hop: SshHop): ReclaimError {
         'CONNECT_FAILED',
         `Cannot reach ${where} (${error.code === 'ETIMEDOUT' ? 'timed out' : 'no route to it'}).`,
         `Check the address, that the server is switched on and online, and that no firewall or router blocks port ${hop.port}.`,
-        { ...facts, cause: error.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable' },
+        { ...facts, reason: error.code === 'ETIMEDOUT' ? 'timeout' : 'unreachable' },
+        options,
       );
     default:
       return new ReclaimError(
         'CONNECT_FAILED',
         `Could not connect to ${where} (${error.code ?? error.message}).`,
         'Check the address and your network connection, then try again.',
-        { ...facts, cause: 'network' },
+        { ...facts, reason: 'network' },
+        options,
       );
   }
 }
@@ -232,7 +237,7 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
       'CONNECT_FAILED',
       `${where} accepted the connection but did not finish the SSH login within ${Math.round(loginTimeoutMs / 1000)} seconds (timed out).`,
       'The server may be overloaded, or something other than an SSH server answers on that port. Try again, or check the port.',
-      { host: hop.host, port: hop.port, cause: 'timeout' },
+      { host: hop.host, port: hop.port, reason: 'timeout' },
     )));
     const hostKeyCheck = createHostKeyCheck({
       host: hop.host, port: hop.port, store: settings.hostKeys, prompter: settings.prompter, askPerson: timer.askPerson,
@@ -269,7 +274,8 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
           'CONNECT_FAILED',
           `The connection to ${where} was cut during login (${error.message}).`,
           'Check your network and try again. Servers that block repeated logins (fail2ban) also cut connections like this.',
-          { host: hop.host, port: hop.port, cause: 'network' },
+          { host: hop.host, port: hop.port, reason: 'network' },
+          { cause: error },
         ));
       }
       fail(new ReclaimError(
@@ -277,13 +283,14 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
         `SSH negotiation with ${where} failed: ${error.message}.`,
         'Check that this is the SSH port of the server. A very old SSH server may offer only algorithms Reclaim refuses as unsafe; update it.',
         { host: hop.host, port: hop.port, level: error.level },
+        { cause: error },
       ));
     });
     client.once('close', () => fail(new ReclaimError(
       'CONNECT_FAILED',
       `${where} closed the connection during login.`,
       'Check that this is the SSH port of the server. Servers that limit logins (MaxStartups, fail2ban, AllowUsers) also close connections like this.',
-      { host: hop.host, port: hop.port, cause: 'closed' },
+      { host: hop.host, port: hop.port, reason: 'closed' },
     )));
 
     hostKeyAlgorithms(settings.hostKeys, hop.host, hop.port)
@@ -308,6 +315,7 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
       })
       .catch((error: unknown) => fail(isReclaimError(error) ? error : new ReclaimError(
         'SSH_FAILED', `Could not start the SSH login to ${where}: ${(error as Error).message}.`, 'Try again; if it persists, report this as a bug.',
+        { host: hop.host, port: hop.port }, { cause: error },
       )));
   });
 }
@@ -318,7 +326,7 @@ function authFailure(hop: SshHop, log: AuthAttemptLog, tooManyTries = false): Re
   const accepts = log.serverAccepts.length ? log.serverAccepts.join(', ') : 'unknown';
   const facts = { user: hop.user, host: hop.host, port: hop.port, tried: log.tried, serverAccepts: log.serverAccepts, skipped: log.skipped };
   if (log.cancelled) {
-    return new ReclaimError('AUTH_FAILED', `Sign-in to ${account} was cancelled.`, 'Connect again when you have the password or passphrase at hand.', facts);
+    return new ReclaimError('CANCELLED', `Sign-in to ${account} was cancelled.`, 'Connect again when you have the password or passphrase at hand.');
   }
   if (tooManyTries) {
     return new ReclaimError(

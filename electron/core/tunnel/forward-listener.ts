@@ -214,22 +214,27 @@ function listenError(error: NodeJS.ErrnoException, port: number): ReclaimError {
       'PORT_IN_USE',
       `Port ${port} on this computer (127.0.0.1:${port}) is already in use, perhaps by another tunnel or an earlier Reclaim that is still running.`,
       `Close the program that uses port ${port}, or pick another local port (for example 8889, or 0 for any free port).`,
-      { port },
+      { port, errno: error.code },
+      { cause: error },
     );
   }
+  // Permission denied: a port below 1024, which only administrators may open. Saying "in use"
+  // would send people hunting for a program that is not there.
   if (error.code === 'EACCES') {
     return new ReclaimError(
-      'PORT_IN_USE',
-      `This computer does not let Reclaim listen on port ${port} (permission denied).`,
-      'Pick a local port above 1024, for example 8888, or 0 for any free port.',
+      'PORT_NEEDS_PRIVILEGES',
+      `Only administrators may listen on port ${port} on this computer (permission denied). Reclaim does not need such a port.`,
+      'Pick a local port from 1024 up, for example 8888 (the default), or 0 for any free port.',
       { port },
+      { cause: error },
     );
   }
   return new ReclaimError(
     'PORT_IN_USE',
     `Could not listen on 127.0.0.1:${port} (${error.code ?? error.message}).`,
     'Pick another local port, for example 8889, or 0 for any free port.',
-    { port },
+    { port, errno: error.code },
+    { cause: error },
   );
 }
 
@@ -242,6 +247,7 @@ export function probeForward(client: ssh2.Client, server: string, remote: HostPo
       'FORWARD_FAILED',
       `${server} did not manage to connect to ${formatHostPort(remote.host, remote.port)} within ${PROBE_TIMEOUT_MS / 1000} seconds.`,
       'Check the remote address: something between the server and it drops connections.',
+      { server, target: formatHostPort(remote.host, remote.port) },
     )), PROBE_TIMEOUT_MS);
     client.forwardOut(LOOPBACK, 0, remote.host, remote.port, (error, channel) => {
       clearTimeout(timer);

@@ -1,16 +1,19 @@
+import type { ErrorCode } from '../../shared/error-codes.js';
 import { forwardError } from '../ssh/channel-errors.js';
-import { ReclaimError, isReclaimError, type ErrorCode } from '../common/errors.js';
+import { ReclaimError, isReclaimError } from '../common/errors.js';
+import { log } from '../common/log.js';
 import { ForwardListener, probeForward } from './forward-listener.js';
 import { LOOPBACK } from '../common/loopback.js';
 import type { VerifiedHostKey } from '../ssh/host-keys/policy.js';
 import { rememberSecrets } from '../ssh/prompter.js';
 import { connectRoute, type ConnectSettings, type SshConnection, type SshHop } from '../ssh/connect.js';
-import type { HostPort } from '../common/target.js';
+import { formatHostPort, type HostPort } from '../common/target.js';
 
 // The tunnel's life: bind the local port, log in, check the far end answers (like OpenSSH's
 // ExitOnForwardFailure, so "forwarding forbidden" and "Plex is not running" show up before anyone
 // opens a browser), then keep it alive: when the link drops (sleep, Wi-Fi change, sshd restart)
-// the listener stays up and the SSH session is rebuilt with backoff until it serves again.
+// the listener stays up and the SSH session is rebuilt with backoff until it serves again. Each of
+// these turns is written to the log, with its reason.
 
 export const DEFAULT_LOCAL_PORT = 8888;
 const WARNING_INTERVAL_MS = 10_000;
@@ -38,7 +41,7 @@ export type TunnelEvent =
   | { event: 'closed' };
 
 /** Errors that another attempt cannot fix: reconnecting would only repeat them. */
-const FATAL_ON_RECONNECT: ReadonlySet<ErrorCode> = new Set(['HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'HOST_KEY_REVOKED', 'AUTH_FAILED', 'BAD_INPUT']);
+const FATAL_ON_RECONNECT: ReadonlySet<ErrorCode> = new Set(['HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'HOST_KEY_REVOKED', 'AUTH_FAILED', 'BAD_INPUT', 'CANCELLED']);
 
 export class Tunnel {
   private connection: SshConnection | undefined;
@@ -46,17 +49,25 @@ export class Tunnel {
   private wakeReconnect: (() => void) | undefined;
   private attempt: AbortController | undefined;
   private lastHostKey: VerifiedHostKey | undefined;
+  /** How the log names this tunnel; fixed while the port is open, as it is still needed after. */
+  private readonly logName: string;
 
   private constructor(
     private readonly options: TunnelOptions,
     private readonly listener: ForwardListener,
     private readonly emit: (event: TunnelEvent) => void,
-  ) {}
+  ) {
+    this.logName = `tunnel ${LOOPBACK}:${listener.port}`;
+  }
 
   /** Resolves once the tunnel serves; rejects with a ReclaimError (and leaves no port open). */
   static async open(options: TunnelOptions, onEvent: (event: TunnelEvent) => void = () => {}): Promise<Tunnel> {
     const remote = options.remote ?? DEFAULT_REMOTE;
-    const listener = await ForwardListener.onLoopback(options.localPort ?? DEFAULT_LOCAL_PORT, remote);
+    const server = describeRoute(options.route);
+    const listener = await ForwardListener.onLoopback(options.localPort ?? DEFAULT_LOCAL_PORT, remote).catch((error: unknown) => {
+      log.error(`tunnel to ${server}: could not listen on 127.0.0.1:${options.localPort ?? DEFAULT_LOCAL_PORT}`, error);
+      throw error;
+    });
     // Held only in this tunnel's memory, for as long as it runs.
     const connect = { ...options.connect, prompter: rememberSecrets(options.connect.prompter) };
     const tunnel = new Tunnel({ ...options, connect }, listener, onEvent);
@@ -70,6 +81,7 @@ export class Tunnel {
       onEvent({ event: 'warning', code: refusal.code, message: refusal.message, fix: refusal.fix });
     };
     try {
+      log.info(`${tunnel.logName}: connecting to ${server}, to forward to ${formatHostPort(remote.host, remote.port)} there`);
       const connection = await connectRoute(options.route, connect);
       options.onCheckingForward?.();
       await probeForward(connection.client, tunnel.serverLabel, remote).catch((error: unknown) => {
@@ -79,6 +91,7 @@ export class Tunnel {
       tunnel.adopt(connection, false);
       return tunnel;
     } catch (error) {
+      log.error(`${tunnel.logName}: could not open`, error);
       await listener.close();
       throw error;
     }
@@ -102,6 +115,7 @@ export class Tunnel {
    * is dropped and reconnected after the first short delay; a pending wait is cut short.
    */
   reconnectNow(): void {
+    log.info(`${this.logName}: reconnecting now (the computer woke up, or Reconnect was pressed)`);
     if (this.connection) this.connection.close();
     else this.wakeReconnect?.();
   }
@@ -114,6 +128,7 @@ export class Tunnel {
     this.connection?.close();
     this.connection = undefined;
     await this.listener.close();
+    log.info(`${this.logName}: closed`);
     this.emit({ event: 'closed' });
   }
 
@@ -136,6 +151,7 @@ export class Tunnel {
       void this.reconnect(lastError);
     });
     this.listener.use(connection.client);
+    log.info(`${this.logName}: ${reconnected ? 'reconnected' : 'ready'}, signed in to ${describeRoute(this.options.route)} (server key ${connection.hostKey.type} ${connection.hostKey.fingerprint})`);
     this.emit({
       event: 'ready',
       localPort: this.localPort,
@@ -153,9 +169,12 @@ export class Tunnel {
       'CONNECT_FAILED',
       `The SSH connection to ${this.serverLabel} was lost${cause ? ` (${cause.message})` : ''}.`,
       'Reclaim reconnects by itself; check your network if this keeps happening.',
+      { server: this.serverLabel, reason: 'lost' },
+      { cause },
     );
     for (let attempt = 1; !this.closing; attempt++) {
       const delayMs = Math.min(max, initial * 2 ** (attempt - 1));
+      log.info(`${this.logName}: reconnecting in ${delayMs} ms (attempt ${attempt}), because ${reason.code}: ${reason.message}`);
       this.emit({ event: 'reconnecting', attempt, delayMs, code: reason.code, message: reason.message });
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delayMs);
@@ -176,10 +195,15 @@ export class Tunnel {
         this.adopt(connection, true);
         return;
       } catch (error) {
-        reason = isReclaimError(error)
-          ? error
-          : new ReclaimError('CONNECT_FAILED', `Reconnecting failed: ${(error as Error).message}.`, 'Reclaim keeps trying.');
+        if (isReclaimError(error)) {
+          reason = error;
+        } else {
+          // A fault in Reclaim rather than the network: the log gets its stack, the banner a line.
+          log.error(`${this.logName}: reconnect attempt ${attempt}`, error);
+          reason = new ReclaimError('CONNECT_FAILED', `Reconnecting failed: ${(error as Error).message}.`, 'Reclaim keeps trying.', { server: this.serverLabel, reason: 'lost' }, { cause: error });
+        }
         if (FATAL_ON_RECONNECT.has(reason.code)) {
+          log.error(`${this.logName}: stopped reconnecting`, reason);
           this.emit({ event: 'error', error: reason });
           await this.close();
           return;
@@ -187,4 +211,11 @@ export class Tunnel {
       }
     }
   }
+}
+
+/** `user@host:port through jump` for the log. */
+function describeRoute(route: SshHop[]): string {
+  const last = route[route.length - 1]!;
+  const jumps = route.slice(0, -1).map((hop) => hop.label);
+  return `${last.user}@${formatHostPort(last.host, last.port)}${jumps.length ? ` through ${jumps.join(', ')}` : ''}`;
 }

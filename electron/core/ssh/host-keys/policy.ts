@@ -1,4 +1,4 @@
-import { ReclaimError } from '../../common/errors.js';
+import { isReclaimError, ReclaimError, storageFailed } from '../../common/errors.js';
 import {
   checkHostKey,
   fingerprintSha256,
@@ -127,7 +127,11 @@ export function createHostKeyCheck(options: {
         break;
       }
     }
-    if (verdict.kind !== 'trusted') await recordHostKey(store.recordFile, host, port, key);
+    if (verdict.kind !== 'trusted') {
+      await recordHostKey(store.recordFile, host, port, key).catch((error: unknown) => {
+        throw isReclaimError(error) ? error : storageFailed(store.recordFile, error);
+      });
+    }
     accepted = { type, fingerprint };
     return true;
   }
@@ -135,10 +139,12 @@ export function createHostKeyCheck(options: {
   return {
     verify(key, done) {
       decide(key).then(done, (error: unknown) => {
-        failure = new ReclaimError(
+        failure = isReclaimError(error) ? error : new ReclaimError(
           'SSH_FAILED',
-          `Reclaim could not check or record the identity key of ${where}: ${(error as Error).message}.`,
-          `Check that ${store.recordFile} can be written, then try again.`,
+          `Reclaim could not check the identity key of ${where}: ${(error as Error).message}.`,
+          'Check that the known_hosts files can be read, then try again.',
+          { host, port },
+          { cause: error },
         );
         done(false);
       });
