@@ -243,6 +243,24 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
     const knownHosts = join(clientDir, 'known_hosts');
     writeFileSync(knownHosts, `${sshd.knownHostsLine()}\n`);
 
+    // One SSH connection with a channel per command, as Reclaim itself works (and an SSH handshake
+    // per command would be most of these tests' time).
+    const destination = `${sshd.user.name}@${sshd.host}`;
+    const sshOptions = [
+      '-F', '/dev/null', '-i', key.privatePath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
+      '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=10',
+      '-o', `ControlPath=${join(clientDir, 'ssh-control')}`, '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=2',
+    ];
+    /** (Re)opens the shared connection when there is none, e.g. after sshd restarted. */
+    const sshConnected = async () => {
+      if ((await run('ssh', [...sshOptions, '-O', 'check', destination], undefined)).code === 0) return;
+      const master = await run('ssh', [...sshOptions, '-M', '-N', '-f', '-o', 'ControlPersist=yes', destination], undefined);
+      if (master.code !== 0) throw new Error(`ssh to the test server failed (${master.code}): ${master.stderr}`);
+    };
+    cleanups.push(async () => {
+      await run('ssh', [...sshOptions, '-O', 'exit', destination], undefined);
+    });
+
     /** The spawned unshare: its mount namespace is the server's; its children's pid namespace too. */
     const anchor = () => {
       const pid = sshd.pid();
@@ -320,11 +338,10 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
       paths: { pmsDir, preferences: preferencesPath, log: `${pmsDir}/Logs/Plex Media Server.log` },
       plex: { uid: Number(uid), gid: Number(gid) },
       runAsRoot,
-      ssh: (command, stdin) => run('ssh', [
-        '-F', '/dev/null', '-i', key.privatePath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
-        '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=10',
-        `${sshd.user.name}@${sshd.host}`, command,
-      ], stdin),
+      async ssh(command, stdin) {
+        await sshConnected();
+        return run('ssh', [...sshOptions, '-o', 'ControlMaster=no', destination, command], stdin);
+      },
       readFile: readServerFile,
       writeFile: (path, data) => writeFile(onServer(path), data),
       async stat(path) {
