@@ -244,21 +244,30 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
     writeFileSync(knownHosts, `${sshd.knownHostsLine()}\n`);
 
     // One SSH connection with a channel per command, as Reclaim itself works (and an SSH handshake
-    // per command would be most of these tests' time).
+    // per command would be most of these tests' time). One per sshd instance: after a restart the
+    // old connection is dead, and a fresh control path never hands a command to it.
     const destination = `${sshd.user.name}@${sshd.host}`;
-    const sshOptions = [
+    const connections = new Set<string>();
+    const sshOptions = (controlPath: string) => [
       '-F', '/dev/null', '-i', key.privatePath, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
       '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'ConnectTimeout=10',
-      '-o', `ControlPath=${join(clientDir, 'ssh-control')}`, '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=2',
+      '-o', `ControlPath=${controlPath}`, '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=2',
     ];
-    /** (Re)opens the shared connection when there is none, e.g. after sshd restarted. */
-    const sshConnected = async () => {
-      if ((await run('ssh', [...sshOptions, '-O', 'check', destination], undefined)).code === 0) return;
-      const master = await run('ssh', [...sshOptions, '-M', '-N', '-f', '-o', 'ControlPersist=yes', destination], undefined);
-      if (master.code !== 0) throw new Error(`ssh to the test server failed (${master.code}): ${master.stderr}`);
+    const closeConnection = (controlPath: string) => run('ssh', [...sshOptions(controlPath), '-O', 'exit', destination], undefined);
+    /** The options of a command on this sshd instance's connection, opened on first use. */
+    const connected = async () => {
+      const controlPath = join(clientDir, `ssh-${anchor()}`);
+      if (!connections.has(controlPath)) {
+        for (const old of connections) await closeConnection(old);
+        connections.clear();
+        const master = await run('ssh', [...sshOptions(controlPath), '-M', '-N', '-f', '-o', 'ControlPersist=yes', destination], undefined);
+        if (master.code !== 0) throw new Error(`ssh to the test server failed (${master.code}): ${master.stderr}`);
+        connections.add(controlPath);
+      }
+      return sshOptions(controlPath);
     };
     cleanups.push(async () => {
-      await run('ssh', [...sshOptions, '-O', 'exit', destination], undefined);
+      for (const controlPath of connections) await closeConnection(controlPath);
     });
 
     /** The spawned unshare: its mount namespace is the server's; its children's pid namespace too. */
@@ -339,8 +348,7 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
       plex: { uid: Number(uid), gid: Number(gid) },
       runAsRoot,
       async ssh(command, stdin) {
-        await sshConnected();
-        return run('ssh', [...sshOptions, '-o', 'ControlMaster=no', destination, command], stdin);
+        return run('ssh', [...(await connected()), '-o', 'ControlMaster=no', destination, command], stdin);
       },
       readFile: readServerFile,
       writeFile: (path, data) => writeFile(onServer(path), data),
