@@ -9,7 +9,8 @@ export interface PreferencesOptions {
   signedIn?: { username: string; email: string; token: string };
   /** More settings, appended (or replacing one of the same name). */
   extra?: Record<string, string>;
-  version?: string;
+  /** The first version installed on this server. */
+  oldestVersion?: string;
 }
 
 export function plexPreferences(options: PreferencesOptions = {}): { xml: string; machineIdentifier: string } {
@@ -17,7 +18,7 @@ export function plexPreferences(options: PreferencesOptions = {}): { xml: string
   // pms-docker's derivation of the identifier /identity reports (plex-claim.md §3).
   const machineIdentifier = createHash('sha1').update(`${machine}- Plex Media Server`).digest('hex');
   const settings = new Map<string, string>([
-    ['OldestPreviousVersion', options.version ?? '1.41.3.9314-a0bfb8370'],
+    ['OldestPreviousVersion', options.oldestVersion ?? '1.32.5.7349-8f4248874'],
     ['MachineIdentifier', machine],
     ['ProcessedMachineIdentifier', machineIdentifier],
     ['AnonymousMachineIdentifier', randomUUID()],

@@ -4,7 +4,7 @@
 // The tests in each describe run in order and share one server.
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DNS_FAILURE, TOKEN_REJECTED } from '../stand-ins/pms-log.mjs';
+import { DNS_FAILURE, PUBLISHED, TLS_FAILURE, TOKEN_REJECTED } from '../stand-ins/pms-log.mjs';
 import { parsePreferences, serializePreferences } from '../stand-ins/preferences.mjs';
 import { destroyAllNetHosts } from './netns.js';
 import { startPlexHost, type CommandResult, type PlexHost } from './plex-host.js';
@@ -143,7 +143,10 @@ describe('a deb install signed in to plex.tv, sudo with a password', () => {
   });
 
   it('keeps an edit made while it is stopped, reads it at the next start, and rotates its log', async () => {
+    await host.appendLog(TLS_FAILURE);
     const oldLog = await host.readLog();
+    expect(oldLog).toContain(`] ${TLS_FAILURE[0]}\n`);
+    await host.setLogLines(PUBLISHED);
     const moved = 'f'.repeat(40);
     await host.writePreferences(edit((await host.readPreferences())!, { ProcessedMachineIdentifier: moved }));
     await ok(sudo(host, 'systemctl start plexmediaserver'));
@@ -151,7 +154,9 @@ describe('a deb install signed in to plex.tv, sudo with a password', () => {
     expect((await host.pmsRequest('/identity')).body).toContain(`machineIdentifier="${moved}"`);
     expect((await host.preferences()).get('ProcessedMachineIdentifier')).toBe(moved);
     expect(await host.readFile(`${host.paths.pmsDir}/Logs/Plex Media Server.1.log`)).toBe(oldLog);
-    expect(await host.readLog()).not.toBe(oldLog);
+    const newLog = await host.readLog();
+    expect(newLog).toContain(`] ${PUBLISHED[0]}\n`);
+    expect(newLog).not.toContain(DNS_FAILURE[0]);
     await host.writePreferences(edit((await host.readPreferences())!, { ProcessedMachineIdentifier: machineIdentifier }));
   });
 
@@ -250,6 +255,20 @@ describe('no sudo, and a Preferences.xml PMS cannot read', () => {
     await expect(host.waitForPms()).rejects.toThrow(/did not start \(failed\)/);
     expect(await host.ssh('systemctl is-active plexmediaserver')).toMatchObject({ code: 3, stdout: 'failed\n' });
     expect(await host.readLog()).toMatch(/ERROR - Unable to read preferences from .*Preferences\.xml: EACCES/);
+  });
+
+  it('fails the start job when a drop-in names a data directory plex cannot create', async () => {
+    const dropIns = '/etc/systemd/system/plexmediaserver.service.d';
+    await ok(host.runAsRoot(`mkdir -p ${dropIns} && cat > ${dropIns}/override.conf`,
+      '[Service]\nEnvironment="PLEX_MEDIA_SERVER_APPLICATION_SUPPORT_DIR=/srv/not yet/Application Support"\n'));
+    expect(await host.runAsRoot('systemctl start plexmediaserver')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'Job for plexmediaserver.service failed because the control process exited with error code.\n'
+        + 'See "systemctl status plexmediaserver.service" and "journalctl -xeu plexmediaserver.service" for details.\n',
+    });
+    expect(await host.ssh('systemctl is-active plexmediaserver')).toMatchObject({ code: 3, stdout: 'failed\n' });
+    expect(await host.journal()).toMatch(/mkdir: cannot create directory '\/srv\/not yet': Permission denied/);
   });
 
   it('has a plex.tv that answers 401 to a revoked token, and to every token after "sign out everywhere"', async () => {

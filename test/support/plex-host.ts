@@ -11,7 +11,7 @@
 // files, and the server's processes see only each other. Requires root.
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,7 +81,7 @@ export interface PlexHost {
   ssh(command: string, stdin?: string): Promise<CommandResult>;
   /** A file on the server (undefined if absent), read as root. */
   readFile(path: string): Promise<string | undefined>;
-  /** Writes a file on the server as root, in place: an existing file keeps its owner and mode. */
+  /** Writes a file on the server as root, in place: an existing file keeps its owner and mode, a new one is root's. */
   writeFile(path: string, data: string): Promise<void>;
   stat(path: string): Promise<{ uid: number; gid: number; mode: number }>;
   listDir(path: string): Promise<string[]>;
@@ -211,7 +211,7 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
       const account = options.signedInAs;
       if (account) plexTv.addUser(account);
       const signedIn = account && { ...account, token: plexTv.issueToken(account.username) };
-      preferences = plexPreferences({ version: options.version, signedIn }).xml;
+      preferences = plexPreferences({ signedIn }).xml;
     }
     cpSync(join(INSTALL, 'plexmediaserver.service'), join(stage, 'plexmediaserver.service'));
     cpSync(STAND_INS, join(stage, 'stand-ins'), { recursive: true });
@@ -356,7 +356,7 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
         const s = await stat(onServer(path));
         return { uid: s.uid, gid: s.gid, mode: s.mode & 0o7777 };
       },
-      listDir: async (path) => readdirSync(onServer(path)).sort(),
+      listDir: async (path) => (await readdir(onServer(path))).sort(),
       readPreferences: () => readServerFile(preferencesPath),
       writePreferences: (xml) => writeFile(onServer(preferencesPath), xml),
       async preferences() {
