@@ -23,6 +23,12 @@ export interface PlexTv {
   approvePin(code: string, username: string): void;
   /** Every claim token issued so far becomes expired. */
   expireClaimTokens(): void;
+  /** Another valid token for the account, as a claim exchange gives a server (its PlexOnlineToken). */
+  issueToken(username: string): string;
+  /** The token stops working: plex.tv answers 401 to it from now on. */
+  revokeToken(token: string): void;
+  /** A password reset with "sign out connected devices": every token of the account dies; returns the new sign-in's token. */
+  signOutEverywhere(username: string): { token: string };
   /** Outage: while down every request gets 503 "plex.tv is unavailable" (the socket stays healthy). */
   setDown(down: boolean): void;
   requests: PlexTvRequest[];
@@ -199,6 +205,13 @@ export async function startPlexTv(options: { host?: string; claimTokenLifetimeMs
       return v2Reply(req, res, 200, 'pin', pinBody(pin, now));
     }
 
+    // What a PMS asks at start with its saved token (plex-repair.md §3.3). UNCONFIRMED in
+    // plex-repair.md: the body of a 200; chose an empty feature list.
+    if (method === 'GET' && path === '/api/v2/server/users/features') {
+      if (!authToken || !tokens.has(authToken)) return v2Error(req, res, 401, 1001, 'User could not be authenticated');
+      return send(res, 200, 'application/json', JSON.stringify({ features: [] }));
+    }
+
     if (method === 'GET' && path === '/api/v2/user') {
       const user = authToken ? tokens.get(authToken) : undefined;
       if (!user || !authToken) return v2Error(req, res, 401, 1001, 'User could not be authenticated');
@@ -302,6 +315,20 @@ export async function startPlexTv(options: { host?: string; claimTokenLifetimeMs
     expireClaimTokens() {
       const now = Date.now();
       for (const claim of claimTokens.values()) claim.expiresAt = Math.min(claim.expiresAt, now);
+    },
+    issueToken(username) {
+      const user = usersByName.get(username);
+      if (!user) throw new Error(`plex.tv stand-in: no user ${username}`);
+      return mintToken(user);
+    },
+    revokeToken(token) {
+      if (!tokens.delete(token)) throw new Error('plex.tv stand-in: revokeToken: no such valid token');
+    },
+    signOutEverywhere(username) {
+      const user = usersByName.get(username);
+      if (!user) throw new Error(`plex.tv stand-in: no user ${username}`);
+      for (const [token, owner] of tokens) if (owner === user) tokens.delete(token);
+      return { token: mintToken(user) };
     },
     setDown(value) {
       down = value;

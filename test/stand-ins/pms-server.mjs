@@ -2,7 +2,8 @@
 // /work/shared/reference/plex-claim.md §1. Runs as its own process inside a test network namespace.
 // Usage: node pms-server.mjs '<json config>'   (see pms.ts for the fields)
 // Prints "listening <port>" once ready. Control channel: the parent writes "state <n>" lines on stdin
-// and gets "state <n> <json>" lines on stdout. Exits when stdin closes (the test process died).
+// and gets "state <n> <json>" lines on stdout. Exits when stdin closes (the test process died), unless
+// config.control is 'none' (installed on a test server, pms-daemon.mjs: it runs until SIGTERM).
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 
@@ -15,11 +16,26 @@ const VERSION = config.version ?? '1.41.3.9314-a0bfb8370';
 const FRIENDLY_NAME = config.friendlyName ?? 'plex-server';
 const MALFORMED = config.malformed; // 'identity-garbage' | 'identity-missing-claimed' | 'claim-html' | undefined
 
-/** Who owns this server; undefined while unclaimed. Tokens that prove ownership are in ownerTokens. */
+/**
+ * Who owns this server; undefined while unclaimed. Tokens that prove ownership are in ownerTokens.
+ * signInState 'invalid' = plex.tv refused the saved server token (UNCONFIRMED in plex-claim.md §1.4).
+ */
 let owner = config.claimedBy
-  ? { username: config.claimedBy.username, email: config.claimedBy.email ?? config.claimedBy.username, serverToken: undefined }
+  ? {
+    username: config.claimedBy.username,
+    email: config.claimedBy.email ?? config.claimedBy.username,
+    serverToken: config.claimedBy.serverToken,
+    signInState: config.claimedBy.signInState ?? 'ok',
+  }
   : undefined;
 const ownerTokens = new Set(config.claimedBy ? [config.claimedBy.token] : []);
+/** What a host that keeps state (pms-daemon.mjs) hooks in; called synchronously. */
+export const hooks = {
+  /** The server was claimed (owner) or unclaimed (undefined). */
+  ownerChanged: (_owner) => {},
+  /** Runs on SIGTERM/SIGINT before the process exits. */
+  beforeExit: () => {},
+};
 let startingUpLeft = config.startingUpRequests ?? 0;
 const claimRequests = [];
 
@@ -74,7 +90,7 @@ function account() {
     username: owner?.username ?? '',
     mappingState: owner ? 'mapped' : 'unknown',
     mappingError: '',
-    signInState: owner ? 'ok' : 'none',
+    signInState: owner?.signInState ?? 'none',
     publicAddress: '',
     publicPort: 32400,
     privateAddress: '',
@@ -95,7 +111,7 @@ function root() {
     platformVersion: '6.1.0',
     myPlex: Boolean(owner),
     myPlexMappingState: owner ? 'mapped' : 'unknown',
-    myPlexSigninState: owner ? 'ok' : 'none',
+    myPlexSigninState: owner?.signInState ?? 'none',
     myPlexSubscription: false,
     // §1.4: the official example carries the account e-mail here.
     myPlexUsername: owner?.email ?? '',
@@ -192,8 +208,9 @@ async function claim(req, res, url, loopback, token) {
     // UNCONFIRMED in plex-claim.md (§6.9 outage): chose 500 naming plex.tv's status.
     return send(res, 500, 'text/plain', `plex.tv refused the claim (HTTP ${reply.status})\n`);
   }
-  owner = { username, email: email || username, serverToken };
+  owner = { username, email: email || username, serverToken, signInState: 'ok' };
   ownerTokens.add(serverToken);
+  hooks.ownerChanged(owner);
   if (MALFORMED === 'claim-html') return send(res, 200, 'text/html', '<html><body>Claimed (maybe)</body></html>');
   sendContainer(req, res, 'MyPlex', account());
 }
@@ -239,6 +256,7 @@ async function handle(req, res) {
     if (!(await isOwnerToken(token))) return token ? send(res, 403, 'text/html', errorPage(403, 'Forbidden')) : unauthorized(res);
     owner = undefined;
     ownerTokens.clear();
+    hooks.ownerChanged(undefined);
     return sendContainer(req, res, 'MyPlex', account());
   }
   if (method === 'GET' && (path === '/web' || path === '/web/' || path === '/web/index.html')) {
@@ -270,6 +288,7 @@ servers.forEach((s, i) => {
 });
 
 const shutdown = () => {
+  hooks.beforeExit();
   for (const s of servers) {
     s.close();
     s.closeAllConnections();
@@ -279,7 +298,7 @@ const shutdown = () => {
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
 
-createInterface({ input: process.stdin })
+if (config.control !== 'none') createInterface({ input: process.stdin })
   .on('line', (line) => {
     const m = /^state (\d+)$/.exec(line.trim());
     if (!m) return;
@@ -287,4 +306,4 @@ createInterface({ input: process.stdin })
     process.stdout.write(`state ${m[1]} ${JSON.stringify(state)}\n`);
   })
   .on('close', shutdown);
-process.stdin.on('error', shutdown);
+if (config.control !== 'none') process.stdin.on('error', shutdown);

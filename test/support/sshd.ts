@@ -27,6 +27,11 @@ export interface SshdOptions {
   config?: string[];
   /** Default ['ed25519']. */
   hostKeyTypes?: KeyType[];
+  /**
+   * Prefix the sshd command line, e.g. to start it in namespaces of its own. The prefix must exec
+   * sshd or stay its parent: the process tree under the spawned process is what gets killed.
+   */
+  wrap?: (sshdCommand: string[]) => string[];
 }
 
 export interface HostKey { type: string; publicLine: string; fingerprint: string; blob: Buffer }
@@ -50,6 +55,8 @@ export interface Sshd {
   restart(): Promise<void>;
   /** The kill alone, keeping config and keys: the server is down until restart(). */
   down(): Promise<void>;
+  /** Host pid of the spawned process (sshd, or the first process of `wrap`); undefined while down. */
+  pid(): number | undefined;
   /** Same kill, no restart, files removed. Idempotent. */
   stop(): Promise<void>;
 }
@@ -250,7 +257,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     const args = ['-D', '-e', '-f', configPath];
     // detached → own session/process group, so the group can be killed as one.
     const spawnOpts = { detached: true, stdio: ['ignore', 'ignore', 'pipe'] as ('ignore' | 'pipe')[] };
-    const proc = options.host ? netnsSpawn(options.host, SSHD, args, spawnOpts) : spawn(SSHD, args, spawnOpts);
+    const [command, ...commandArgs] = options.wrap ? options.wrap([SSHD, ...args]) : [SSHD, ...args];
+    const proc = options.host ? netnsSpawn(options.host, command!, commandArgs, spawnOpts) : spawn(command!, commandArgs, spawnOpts);
     child = proc;
     const startOffset = logText.length;
     return new Promise<void>((resolve, reject) => {
@@ -358,6 +366,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       if (stopped) throw new Error('down() after stop()');
       await kill();
     },
+    pid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
     stop: instance.stop,
   };
 }
