@@ -28,7 +28,13 @@ export type ErrorCode =
   | 'PLEX_TOKEN_INVALID'
   | 'SIGNIN_EXPIRED'
   | 'SIGNIN_CANCELLED'
-  | 'UNEXPECTED';
+  | 'UNEXPECTED'
+  // The server's Plex install
+  | 'PLEX_INSTALL_NOT_FOUND'
+  | 'PLEX_PREFERENCES_UNREADABLE'
+  | 'SUDO_REQUIRED'
+  | 'SUDO_REFUSED'
+  | 'SERVER_COMMAND_FAILED';
 
 /** Extra facts a caller may show or act on, e.g. fingerprints or the known_hosts line to fix. */
 export type ErrorDetails = Record<string, unknown>;
