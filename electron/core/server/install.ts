@@ -1,3 +1,5 @@
+import { shellQuote } from '../ssh/remote-exec.js';
+
 // What Reclaim knows about one Plex Media Server install on the server: where it keeps its
 // Preferences and logs, who it runs as and how it is stopped and started. Found by the platform
 // detectors, read by inspect, and (next) used by the repair; nothing here is ever run as is.
@@ -86,5 +88,11 @@ export function preferencesLabel(location: PreferencesLocation): string {
 
 /** How it is controlled, as one line of text (the `--json` "service" field). */
 export function serviceLabel(service: ServiceControl): string {
-  return `${service.manager}: ${service.stop.join(' ')} / ${service.start.join(' ')}`;
+  if (service.stop.length === 0) return service.manager;
+  return `${service.manager}: ${commandText(service.stop)} / ${commandText(service.start)}`;
+}
+
+/** Words as a person would type them: quoted where a shell would split or expand them. */
+function commandText(words: CommandWords): string {
+  return words.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : shellQuote(word))).join(' ');
 }
