@@ -1,4 +1,4 @@
-import { commandOutput, keyValues, type ServerFacts } from './facts.js';
+import { keyValues, type ServerFacts } from './facts.js';
 import type { ContainerFacts, ContainerImage, PlexInstall, ServiceControl } from './install.js';
 
 // Plex in Docker or Podman (plex-repair.md §1.4): on a host that runs the containers, and from
@@ -41,7 +41,7 @@ const IMAGE_NAMES: Record<ContainerImage, string> = {
   other: 'an image Reclaim does not know (read as Plex Inc\'s layout)',
 };
 
-export function imageKind(image: string, name: string, labels: Record<string, string>): ContainerImage {
+function imageKind(image: string, name: string, labels: Record<string, string>): ContainerImage {
   const lower = image.toLowerCase();
   if ((labels['com.docker.compose.project'] ?? '').startsWith('ix-') || /^\/?ix-plex/.test(name)) return 'truenas';
   if (lower.includes('pms-docker')) return 'plexinc';
@@ -179,16 +179,7 @@ export function detectInsideContainer(facts: ServerFacts): PlexInstall | undefin
   };
 }
 
-/** The container a process belongs to, from its cgroup (docker-<id>.scope, /docker/<id>, libpod-<id>). */
-export function containerOfProcess(cgroup: string): string | undefined {
-  return /(?:docker|libpod)[-/]([0-9a-f]{12,64})/.exec(cgroup)?.[1];
-}
-
 function join(base: string, relative: string): string {
   return relative ? `${base.replace(/\/+$/, '')}/${relative}` : base.replace(/\/+$/, '') || '/';
 }
 
-/** Whether a container listing could be had at all (for the "why nothing was found" words). */
-export function containerRuntimeSeen(facts: ServerFacts): boolean {
-  return commandOutput(facts, 'docker-ps') !== undefined || commandOutput(facts, 'podman-ps') !== undefined;
-}

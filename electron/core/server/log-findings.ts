@@ -162,7 +162,7 @@ export function readLog(text: string, serverNow: string, secrets: string[] = [])
 }
 
 /** A log line made safe to show: known secrets, tokens and claim tokens blanked, control characters gone. */
-export function redactLogLine(line: string, secrets: string[] = []): string {
+function redactLogLine(line: string, secrets: string[] = []): string {
   let text = line;
   for (const secret of secrets) if (secret.length >= 4) text = text.split(secret).join('[redacted]');
   text = redactSecrets(text).replace(/(PlexOnlineToken\s*=\s*["']?)[^\s"'&]+/gi, '$1[redacted]');
@@ -171,7 +171,7 @@ export function redactLogLine(line: string, secrets: string[] = []): string {
 }
 
 /** Milliseconds for a log timestamp, read as if UTC (both sides come from the server's clock). */
-export function logTime(text: string): number | null {
+function logTime(text: string): number | null {
   const match = /^(\w{3}) (\d{1,2}), (\d{4}) (\d{2}):(\d{2}):(\d{2})/.exec(text.trim());
   if (!match) return null;
   const month = MONTHS.indexOf(match[1]!);

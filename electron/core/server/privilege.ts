@@ -47,11 +47,6 @@ export class Privilege {
     return this.account;
   }
 
-  /** True when scripts already run as root (signed in as root, or sudo worked before). */
-  async isRoot(): Promise<boolean> {
-    return (await this.whoAmI()).uid === 0;
-  }
-
   /**
    * Runs a POSIX script as root. `reason` says, in words, what root is needed for; it is shown
    * when a password is asked for and in the error when root cannot be had.

@@ -9,8 +9,8 @@ import { readRecords, RECORD_HELPERS, type ProbeRecord } from './records.js';
 // allowed and as root when it is not. One fixed POSIX script per install, its only values the
 // install's paths, single-quoted; every read bounded (1 MiB of Preferences, 256 KiB per log).
 
-export const READ = 'reclaim-read';
-export const LOG_TAIL_BYTES = 256 * 1024;
+const READ = 'reclaim-read';
+const LOG_TAIL_BYTES = 256 * 1024;
 const LOG_FILES = ['Plex Media Server.1.log', 'Plex Media Server.log'];
 const READ_TIMEOUT_MS = 60_000;
 const MAX_OUTPUT_BYTES = MAX_PREFERENCES_BYTES + LOG_FILES.length * LOG_TAIL_BYTES + 64 * 1024;

@@ -9,7 +9,7 @@ import { readRecords, type ProbeRecord } from './records.js';
 // base64), which both take as it is: no quoting of the script through either shell.
 
 export const WINDOWS_PROBE = 'reclaim-windows';
-export const WINDOWS_LOG = 'reclaim-windows-log';
+const WINDOWS_LOG = 'reclaim-windows-log';
 const PLEX_KEY = 'Software\\Plex, Inc.\\Plex Media Server';
 /** cmd.exe cuts command lines at 8191 characters. */
 export const MAX_COMMAND_LINE = 8191;
