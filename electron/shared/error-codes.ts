@@ -69,6 +69,13 @@ export interface ErrorDetailsByCode {
   SIGNIN_EXPIRED: Record<string, never>;
   /** A fault in Reclaim itself; the original error is the ReclaimError's `cause`. */
   UNEXPECTED: Record<string, never>;
+  // The server's Plex install, read over SSH
+  PLEX_INSTALL_NOT_FOUND: { system?: string };
+  /** `where`: the Preferences file, registry key or defaults domain. */
+  PLEX_PREFERENCES_UNREADABLE: { where: string };
+  SUDO_REQUIRED: { user: string };
+  SUDO_REFUSED: { user?: string; reason: 'timeout' | 'not-allowed' | 'tty' | 'wrong-password' | 'other' };
+  SERVER_COMMAND_FAILED: { timeoutMs?: number };
 }
 
 export type ErrorCode = keyof ErrorDetailsByCode;

@@ -45,6 +45,11 @@ function decodeEntities(value: string): string {
   });
 }
 
+/** One XML root element's attributes (also how Plex's Preferences.xml is written). */
+export function readXmlRoot(text: string, rootNames: string[]): PlexFields {
+  return readXml(text.trim(), rootNames);
+}
+
 function readXml(text: string, rootNames: string[]): PlexFields {
   const body = text.replace(/^<\?xml[^>]*\?>\s*/, '');
   const open = /^<([A-Za-z][\w.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/.exec(body);
