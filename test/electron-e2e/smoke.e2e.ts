@@ -102,6 +102,7 @@ describe('the desktop app', () => {
     expect({
       runAsNode: wire[FuseV1Options.RunAsNode],
       nodeOptions: wire[FuseV1Options.EnableNodeOptionsEnvironmentVariable],
+      fileProtocolExtraPrivileges: wire[FuseV1Options.GrantFileProtocolExtraPrivileges],
       cookieEncryption: wire[FuseV1Options.EnableCookieEncryption],
       asarIntegrity: wire[FuseV1Options.EnableEmbeddedAsarIntegrityValidation],
       onlyAsar: wire[FuseV1Options.OnlyLoadAppFromAsar],
@@ -109,6 +110,7 @@ describe('the desktop app', () => {
     }).toEqual({
       runAsNode: FuseState.DISABLE,
       nodeOptions: FuseState.DISABLE,
+      fileProtocolExtraPrivileges: FuseState.DISABLE,
       cookieEncryption: FuseState.ENABLE,
       asarIntegrity: FuseState.ENABLE,
       onlyAsar: FuseState.ENABLE,
