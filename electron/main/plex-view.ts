@@ -52,11 +52,18 @@ function guardWindowOpen(contents: WebContents, parent: BrowserWindow, partition
   });
 }
 
+type Rect = { x: number; y: number; width: number; height: number };
+
 export class PlexViews {
-  private current: { profileId: string; webUrl: string; view: WebContentsView } | undefined;
+  private current: { profileId: string; webUrl: string; view: WebContentsView; placed: Rect | null; fullScreen: boolean } | undefined;
   private readonly guardedSessions = new Set<string>();
 
-  constructor(private readonly window: BrowserWindow) {}
+  constructor(private readonly window: BrowserWindow) {
+    // A full-screen video covers the whole window, whatever size the window takes on the way.
+    window.on('resize', () => {
+      if (this.current?.fullScreen) this.fillWindow(this.current.view);
+    });
+  }
 
   /**
    * Lays the server's view over `bounds`. With bounds null it only comes off the window (a dialog
@@ -69,19 +76,20 @@ export class PlexViews {
       if (this.current) this.window.contentView.removeChildView(this.current.view);
       return;
     }
-    if (!this.current) this.current = { ...target, view: this.create(target) };
+    if (!this.current) this.current = { ...target, view: this.create(target), placed: null, fullScreen: false };
     const { view } = this.current;
     if (!this.window.contentView.children.includes(view)) this.window.contentView.addChildView(view);
     // The UI measures in CSS pixels; the window places views in its own units, which differ by the zoom.
     const zoom = this.window.webContents.getZoomFactor();
-    view.setBounds({
+    this.current.placed = {
       x: Math.round(bounds.x * zoom),
       y: Math.round(bounds.y * zoom),
       width: Math.round(bounds.width * zoom),
       height: Math.round(bounds.height * zoom),
-    });
+    };
+    // The UI keeps reporting its box while the video is full screen; that place waits for the way back.
+    if (!this.current.fullScreen) view.setBounds(this.current.placed);
   }
-
   focus(profileId: string): void {
     if (this.current?.profileId === profileId && !this.current.view.webContents.isDestroyed()) this.current.view.webContents.focus();
   }
@@ -105,9 +113,26 @@ export class PlexViews {
     const view = new WebContentsView({ webPreferences: plexViewPreferences(target.profileId) });
     guardNavigation(view.webContents, (url) => mayNavigatePlexView(url, origin));
     guardWindowOpen(view.webContents, this.window, partition, origin);
+    // Electron takes the window full screen when Plex Web asks (the permission is granted), but
+    // leaves the view in its box: the view has to grow to the window, and go back, itself.
+    view.webContents.on('enter-html-full-screen', () => this.setFullScreen(view, true));
+    view.webContents.on('leave-html-full-screen', () => this.setFullScreen(view, false));
     // A failed load (Plex stopped) shows Chromium's own error page in the view; nothing to add here.
     view.webContents.loadURL(target.webUrl).catch(() => {});
     return view;
+  }
+
+  private setFullScreen(view: WebContentsView, fullScreen: boolean): void {
+    if (this.current?.view !== view || this.window.isDestroyed()) return;
+    this.current.fullScreen = fullScreen;
+    if (fullScreen) this.fillWindow(view);
+    else if (this.current.placed) view.setBounds(this.current.placed);
+  }
+
+  private fillWindow(view: WebContentsView): void {
+    if (this.window.isDestroyed()) return;
+    const [width = 0, height = 0] = this.window.getContentSize();
+    view.setBounds({ x: 0, y: 0, width, height });
   }
 }
 

@@ -199,11 +199,18 @@ export class BrowserWindow extends FakeEmitter {
   private readonly view = new FakeContentView();
   destroyed = false;
   shown = false;
+  /** The size of the window's inside; a test changes it and emits 'resize', as a real window would. */
+  contentSize: [number, number];
 
-  constructor(readonly options: { webPreferences?: FakeWebPreferences; [key: string]: unknown } = {}) {
+  constructor(readonly options: { webPreferences?: FakeWebPreferences; width?: number; height?: number; [key: string]: unknown } = {}) {
     super();
     this.contents = webContentsFor(options.webPreferences);
+    this.contentSize = [options.width ?? 800, options.height ?? 600];
     BrowserWindow.instances.push(this);
+  }
+
+  getContentSize(): number[] {
+    return [...this.alive(this.contentSize)];
   }
 
   // Like Electron: a closed window's parts are gone, and touching them throws.

@@ -403,6 +403,36 @@ describe('the embedded Plex view', () => {
     expect(electron.WebContentsView.instances.at(-1)?.bounds).toEqual({ x: 20, y: 40, width: 600, height: 400 });
   });
 
+  it('fills the window while Plex plays a video full screen, and goes back to its box after', () => {
+    const { window, views, view } = showView();
+    window.contentSize = [1280, 800];
+    view.webContents.emit('enter-html-full-screen');
+    expect(view.bounds).toEqual({ x: 0, y: 0, width: 1280, height: 800 });
+
+    // The window grows to the screen after the request; the video follows it.
+    window.contentSize = [1920, 1080];
+    window.emit('resize');
+    expect(view.bounds).toEqual({ x: 0, y: 0, width: 1920, height: 1080 });
+    // The UI's box moves with the bigger window meanwhile; that must not pull the video back in.
+    const moved = { x: 300, y: 200, width: 1500, height: 800 };
+    views.show({ profileId: 'server-1', webUrl: WEB }, moved);
+    expect(view.bounds).toEqual({ x: 0, y: 0, width: 1920, height: 1080 });
+
+    view.webContents.emit('leave-html-full-screen');
+    expect(view.bounds).toEqual(moved);
+    window.contentSize = [1280, 800];
+    window.emit('resize');
+    expect(view.bounds).toEqual(moved);
+  });
+
+  it('ignores a full-screen change from a view it has already closed', () => {
+    const { window, views, view } = showView();
+    views.close('server-1');
+    view.webContents.emit('enter-html-full-screen');
+    window.emit('resize');
+    expect(view.bounds).toEqual(BOUNDS);
+  });
+
   it('takes the view off the window while a dialog covers it, keeping its page, and puts the same one back', () => {
     const { window, views, view } = showView();
     views.show({ profileId: 'server-1', webUrl: WEB }, null);
