@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { asReclaimError, ReclaimError } from '../core/common/errors.js';
+import { invokedAs } from './invocation.js';
 import { createOutput, exitCodeFor } from './output.js';
 import type { Output } from './output.js';
 
@@ -14,7 +15,7 @@ Commands:
   claim <server>      claim it for your Plex account (sign in with Plex, or --token from plex.tv/claim)
   diagnose <server>   check why Plex says "Not authorized", with a fix for each problem
 
-Run "reclaim <command> --help" for the options of a command.`;
+Run "${invokedAs()} <command> --help" for the options of a command.`;
 
 type Command = (args: string[], output: Output) => Promise<number>;
 

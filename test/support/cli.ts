@@ -16,8 +16,10 @@ export interface CliRun {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; home: string }): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/** `command`: how to start reclaim, if not the built dist/ with this Node (an installed `reclaim`). */
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; home: string; command?: string }): CliRun {
+  const [file, ...before] = options.command ? [options.command] : [process.execPath, CLI];
+  const child = spawn(file!, [...before, ...args], {
     // stdin stays an open pipe: a CLI that waited for input would hang here, and the test fail.
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
