@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { isTrustedSender, registerIpc, UNTRUSTED_SENDER, type SenderFacts } from '../../electron/main/ipc.js';
 import { APP_ENTRY, appFileFor, isAppUrl, registerAppScheme, serveAppFiles } from '../../electron/main/app-protocol.js';
@@ -663,11 +665,13 @@ describe("running without Chromium's sandbox", () => {
 });
 
 describe("Reclaim's own page, served from app://reclaim/ instead of file://", () => {
-  const ROOT = '/opt/Reclaim/resources/app.asar/.vite/renderer/main_window';
+  // In this OS's own path form (C:\..., /opt/...), as the packaged app resolves it.
+  const ROOT = path.resolve('/opt/Reclaim/resources/app.asar/.vite/renderer/main_window');
+  const inRoot = (...parts: string[]) => path.join(ROOT, ...parts);
 
   it('names only files inside the renderer folder, however the address is spelled', () => {
-    expect(appFileFor(APP_ENTRY, ROOT)).toBe(`${ROOT}/index.html`);
-    expect(appFileFor('app://reclaim/assets/index-1.js?v=2#x', ROOT)).toBe(`${ROOT}/assets/index-1.js`);
+    expect(appFileFor(APP_ENTRY, ROOT)).toBe(inRoot('index.html'));
+    expect(appFileFor('app://reclaim/assets/index-1.js?v=2#x', ROOT)).toBe(inRoot('assets', 'index-1.js'));
     for (const url of [
       'app://reclaim/../../../etc/passwd',
       'app://reclaim/%2e%2e/%2e%2e/etc/passwd',
@@ -681,7 +685,7 @@ describe("Reclaim's own page, served from app://reclaim/ instead of file://", ()
     ]) {
       // Dot segments are resolved inside the folder (app://reclaim/../etc/passwd is <folder>/etc/passwd).
       const file = appFileFor(url, ROOT);
-      expect(file === undefined || file.startsWith(`${ROOT}/`), `${url} -> ${file}`).toBe(true);
+      expect(file === undefined || file.startsWith(`${ROOT}${path.sep}`), `${url} -> ${file}`).toBe(true);
     }
     expect(appFileFor('app://reclaim/', ROOT)).toBeUndefined();
   });
@@ -691,9 +695,10 @@ describe("Reclaim's own page, served from app://reclaim/ instead of file://", ()
     expect(electron.protocol.privileged).toEqual([{ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }]);
     serveAppFiles(ROOT);
     const handler = electron.protocol.handlers.get('app')!;
-    expect(await (await handler({ url: APP_ENTRY })).text()).toBe(`file://${ROOT}/index.html`);
+    const entryFile = pathToFileURL(inRoot('index.html')).toString();
+    expect(await (await handler({ url: APP_ENTRY })).text()).toBe(entryFile);
     expect((await handler({ url: 'app://other/index.html' })).status).toBe(404);
-    expect(electron.net.fetched).toEqual([`file://${ROOT}/index.html`]);
+    expect(electron.net.fetched).toEqual([entryFile]);
     expect(isAppUrl('app://reclaim/index.html')).toBe(true);
     expect(isAppUrl('app://reclaim.evil/index.html')).toBe(false);
   });
