@@ -10,7 +10,9 @@
 set -euo pipefail
 
 dir=${1:?usage: build/check-installers.sh <installers folder>}
-version=$(node -p "require('./package.json').version")
+# Absolute: some checks run from inside the folders they unpack to.
+dir=$(cd "$dir" && pwd)
+version=$(cd "$(dirname "$0")/.." && node -p "require('./package.json').version")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -87,14 +89,16 @@ case "$(uname -s)" in
     starts "$work/zip/Reclaim.app/Contents/MacOS/reclaim"
     ;;
   MINGW* | MSYS* | CYGWIN*)
-    # Both are NSIS executables that carry the app as a 7z archive: unpack that, as they do.
+    # Both are NSIS executables: the installer carries the app as a 7z archive, the portable exe
+    # its files as they are. Unpack them as they unpack themselves, then find the app's folder.
     for kind in setup portable; do
       exe=$(one "*-$kind.exe")
       7z x -y -o"$work/$kind" "$exe" >/dev/null
       archive=$(find "$work/$kind" -name 'app-*.7z' | head -n 1)
-      [ -n "$archive" ] || fail "$exe holds no app archive"
-      7z x -y -o"$work/$kind/app" "$archive" >/dev/null
-      app_folder "$work/$kind/app" reclaim.exe
+      if [ -n "$archive" ]; then 7z x -y -o"$work/$kind/app" "$archive" >/dev/null; fi
+      binary=$(find "$work/$kind" -name reclaim.exe | head -n 1)
+      [ -n "$binary" ] || fail "$exe holds no reclaim.exe"
+      app_folder "$(dirname "$binary")" reclaim.exe
     done
     ;;
   *)
