@@ -1,4 +1,4 @@
-import { WebContentsView, session as electronSession, type BrowserWindow } from 'electron';
+import { WebContentsView, session as electronSession, type BrowserWindow, type Rectangle } from 'electron';
 import type { ViewBounds } from '../shared/ipc-contract.js';
 import { guardWindowOpen } from './sign-in-window.js';
 import { guardNavigation, guardPermissions } from './web-guards.js';
@@ -10,10 +10,8 @@ import { plexPartition, plexViewPreferences } from './window-options.js';
 // preload, and it may not leave the tunnel origin except for plex.tv sign-in in a child window.
 // Without Chromium's OS sandbox (see sandbox.ts) no view is made at all: the UI says why.
 
-type Rect = { x: number; y: number; width: number; height: number };
-
 export class PlexViews {
-  private current: { profileId: string; webUrl: string; view: WebContentsView; placed: Rect | null; fullScreen: boolean } | undefined;
+  private current: { profileId: string; webUrl: string; view: WebContentsView; placed: Rectangle | null; fullScreen: boolean } | undefined;
   private readonly guardedSessions = new Set<string>();
 
   /** `remotePages` false: the process runs without Chromium's sandbox, and shows no view. */
