@@ -19,8 +19,8 @@ const config: ForgeConfig = {
     name: 'Reclaim',
     executableName: 'reclaim',
     appBundleId: 'app.reclaim.desktop',
-    // The integrity fuse below checks the asar header, and OnlyLoadAppFromAsar refuses a loose
-    // app folder, so an attacker cannot swap the code next to a signed binary.
+    // The app ships as one app.asar: OnlyLoadAppFromAsar below then refuses a loose app folder
+    // put next to the binary, and on macOS and Windows the integrity fuse checks the archive.
     asar: true,
   },
   makers: [new MakerZIP({})],
@@ -34,15 +34,28 @@ const config: ForgeConfig = {
     }),
     new FusesPlugin({
       version: FuseVersion.V1,
+      // Every fuse is decided here: packaging a newer Electron whose binary has a fuse not listed
+      // below fails, instead of shipping that fuse's default unread.
+      strictlyRequireAllFuses: true,
       // Reclaim holds SSH keys and passwords: the binary must not double as a general Node
-      // runtime (ELECTRON_RUN_AS_NODE, NODE_OPTIONS) that other programs can drive.
+      // runtime (ELECTRON_RUN_AS_NODE, NODE_OPTIONS, --inspect) that other programs can drive.
       [FuseV1Options.RunAsNode]: false,
       [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: false,
       [FuseV1Options.EnableNodeCliInspectArguments]: e2eBuild,
-      // Plex sign-in cookies in the per-server sessions are encrypted at rest by the OS.
+      // Reclaim serves its own page from app://reclaim/ and never loads file:// pages, so file://
+      // gets none of the extra powers Electron grants it by default (reading other local files).
+      [FuseV1Options.GrantFileProtocolExtraPrivileges]: false,
+      // Encrypts cookies that Chromium writes to disk. Today that protects nothing: the Plex and
+      // sign-in sessions live in memory and Reclaim's own page sets no cookies. It stays on so
+      // that a persistent cookie, should one ever appear, is not written in plain text.
       [FuseV1Options.EnableCookieEncryption]: true,
+      // Checked on macOS and Windows only (Electron has no asar integrity check on Linux), and
+      // only as strong as the binary holding the hash: the builds are not code-signed yet.
       [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
       [FuseV1Options.OnlyLoadAppFromAsar]: true,
+      // Electron's defaults: no separate V8 snapshot for main; V8's WebAssembly trap handlers on.
+      [FuseV1Options.LoadBrowserProcessSpecificV8Snapshot]: false,
+      [FuseV1Options.WasmTrapHandlers]: true,
     }),
   ],
 };

@@ -13,6 +13,7 @@ import { reclaim } from './bridge.js';
 import { ErrorBox } from './components/ErrorBox.js';
 import { ImportList } from './components/ImportList.js';
 import { PromptDialog } from './components/PromptDialog.js';
+import { SandboxWarning } from './components/SandboxWarning.js';
 import { ServerForm } from './components/ServerForm.js';
 import { ServerList } from './components/ServerList.js';
 import { ServerPage } from './components/ServerPage.js';
@@ -149,6 +150,7 @@ export function App() {
         onImport={() => void importFromSshConfig()}
       />
       <main className="content">
+        <SandboxWarning />
         {notice && <ErrorBox error={notice} onDismiss={() => setNotice(undefined)} />}
         {view.kind === 'welcome' && <Welcome onAdd={() => setView({ kind: 'form', id: null, fields: DEFAULT_PROFILE })} onImport={() => void importFromSshConfig()} />}
         {view.kind === 'form' && (

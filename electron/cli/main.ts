@@ -2,6 +2,7 @@
 import { reclaimLogFile } from '../core/common/app-paths.js';
 import { asReclaimError, ReclaimError } from '../core/common/errors.js';
 import { log, openLog } from '../core/common/log.js';
+import { invokedAs } from './invocation.js';
 import { createOutput, exitCodeFor } from './output.js';
 import type { Output } from './output.js';
 
@@ -17,7 +18,7 @@ Commands:
   claim <server>      claim it for your Plex account (sign in with Plex, or --token from plex.tv/claim)
   diagnose <server>   check why Plex says "Not authorized", with a fix for each problem
 
-Run "reclaim <command> --help" for the options of a command.`;
+Run "${invokedAs()} <command> --help" for the options of a command.`;
 
 type Command = (args: string[], output: Output) => Promise<number>;
 

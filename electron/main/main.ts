@@ -11,8 +11,11 @@ import { plexTvUrl } from '../core/plex/plex-tv.js';
 import { EVENT_CHANNEL, type ReclaimEvent } from '../shared/ipc-contract.js';
 import { APP_ENTRY, isAppUrl, registerAppScheme, serveAppFiles } from './app-protocol.js';
 import { registerIpc } from './ipc.js';
-import { guardNavigation, guardPermissions, openSignInWindow, PlexViews } from './plex-view.js';
+import { PlexViews } from './plex-view.js';
 import { SafeStorageVault } from './safe-storage-vault.js';
+import { sandboxOffBecause } from './sandbox.js';
+import { signInOpener } from './sign-in-window.js';
+import { guardNavigation, guardPermissions } from './web-guards.js';
 import { mayOpenExternally } from './web-policy.js';
 import { mainWindowOptions, SIGN_IN_PARTITION } from './window-options.js';
 
@@ -57,10 +60,12 @@ async function start(): Promise<void> {
   serveAppFiles(rendererDir);
   // Reclaim's own page needs no permission at all.
   guardPermissions(session.defaultSession, () => undefined);
-  const window = new BrowserWindow(mainWindowOptions(path.join(__dirname, 'preload.cjs')));
+  const sandboxOff = sandboxOffBecause(app.commandLine, process.env);
+  if (sandboxOff) console.warn(`Reclaim runs without Chromium's sandbox because ${sandboxOff}: it shows no web page from the internet or the server itself.`);
+  const window = new BrowserWindow(mainWindowOptions(path.join(__dirname, 'preload.cjs'), !sandboxOff));
   mainWindow = window;
-  guardNavigation(window.webContents, () => false);
-  const views = new PlexViews(window);
+  guardNavigation(window.webContents, { mainFrame: () => false, subFrame: () => false });
+  const views = new PlexViews(window, !sandboxOff);
   const dataDir = reclaimDataDir();
   service = new AppService({
     emit: send,
@@ -74,7 +79,7 @@ async function start(): Promise<void> {
       openExternal: async (url) => {
         if (mayOpenExternally(url)) await shell.openExternal(url);
       },
-      openSignInWindow: (url, onClosedByPerson) => openSignInWindow(window, url, SIGN_IN_PARTITION, onClosedByPerson),
+      openSignInWindow: signInOpener(window, SIGN_IN_PARTITION, !sandboxOff),
       copyText: (text) => clipboard.writeText(text),
       chooseFile: async () => {
         const chosen = await dialog.showOpenDialog(window, {
@@ -100,8 +105,12 @@ async function start(): Promise<void> {
   await window.loadURL(devServerUrl ?? APP_ENTRY);
 }
 
-// One Reclaim at a time: two would fight over the same local ports and saved files.
-if (!app.requestSingleInstanceLock()) {
+if (process.argv.includes('--version')) {
+  // What is installed, without a window: for a person, and for CI on each installer's binary.
+  process.stdout.write(`Reclaim ${app.getVersion()}\n`);
+  app.exit(0);
+} else if (!app.requestSingleInstanceLock()) {
+  // One Reclaim at a time: two would fight over the same local ports and saved files.
   app.exit(0);
 } else {
   app.on('second-instance', () => {

@@ -1,4 +1,5 @@
 import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
+import { SANDBOX_OFF_ARGUMENT } from '../shared/ipc-contract.js';
 
 // The webPreferences of every kind of page Reclaim shows, in one place so they can be read and
 // tested together (Electron security checklist items 2-4, 6, 8-10).
@@ -16,8 +17,11 @@ const LOCKED_DOWN: WebPreferences = {
   spellcheck: false,
 };
 
-/** Reclaim's own UI: the only page with a preload, and that preload exposes only window.reclaim. */
-export function mainWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+/**
+ * Reclaim's own UI: the only page with a preload, and that preload exposes only window.reclaim.
+ * `sandboxed` false tells the preload (through its process.argv) that the OS sandbox is off.
+ */
+export function mainWindowOptions(preloadPath: string, sandboxed = true): BrowserWindowConstructorOptions {
   return {
     width: 1280,
     height: 800,
@@ -26,7 +30,7 @@ export function mainWindowOptions(preloadPath: string): BrowserWindowConstructor
     title: 'Reclaim',
     show: false,
     autoHideMenuBar: true,
-    webPreferences: { ...LOCKED_DOWN, preload: preloadPath },
+    webPreferences: { ...LOCKED_DOWN, preload: preloadPath, ...(sandboxed ? {} : { additionalArguments: [SANDBOX_OFF_ARGUMENT] }) },
   };
 }
 

@@ -1,9 +1,9 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { API_METHODS, channelFor, EVENT_CHANNEL, type ReclaimBridge, type ReclaimEvent } from '../shared/ipc-contract.js';
+import { API_METHODS, channelFor, EVENT_CHANNEL, SANDBOX_OFF_ARGUMENT, type ReclaimBridge, type ReclaimEvent } from '../shared/ipc-contract.js';
 
 // The whole of what Reclaim's own page gets from Electron: one function per request in the
-// contract, and one way to hear events. Never ipcRenderer itself, never the IPC event object
-// (security checklist item 20).
+// contract, one way to hear events, and the shell's fixed facts. Never ipcRenderer itself, never
+// the IPC event object (security checklist item 20).
 
 const requests = Object.fromEntries(
   API_METHODS.map((method) => [method, (...args: unknown[]) => ipcRenderer.invoke(channelFor(method), ...args)]),
@@ -16,6 +16,7 @@ const bridge = {
     ipcRenderer.on(EVENT_CHANNEL, forward);
     return () => ipcRenderer.removeListener(EVENT_CHANNEL, forward);
   },
+  shell: Object.freeze({ sandboxed: !process.argv.includes(SANDBOX_OFF_ARGUMENT) }),
 } as ReclaimBridge;
 
 contextBridge.exposeInMainWorld('reclaim', bridge);

@@ -249,8 +249,21 @@ export const API_METHODS = Object.keys(METHODS) as ApiMethod[];
 export const channelFor = (method: ApiMethod): string => `reclaim:${method}`;
 export const EVENT_CHANNEL = 'reclaim:event';
 
+/** Facts about the desktop shell the window runs in, fixed for the life of the app. */
+export interface ShellFacts {
+  /**
+   * false: the app runs without Chromium's OS sandbox (started with --no-sandbox, for one), so
+   * main shows no remote page (the Plex view, plex.tv sign-in) and the UI says why.
+   */
+  sandboxed: boolean;
+}
+
+/** Main adds this to the preload's process.argv when the sandbox is off (Electron's additionalArguments). */
+export const SANDBOX_OFF_ARGUMENT = '--reclaim-sandbox-off';
+
 /** What the preload exposes as `window.reclaim`. */
 export interface ReclaimBridge extends ReclaimApi {
   /** Returns the function that stops listening. */
   onEvent(listener: (event: ReclaimEvent) => void): () => void;
+  readonly shell: ShellFacts;
 }

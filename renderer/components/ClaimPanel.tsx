@@ -34,10 +34,13 @@ export function ClaimPanel(props: { profileId: string; events: EventTarget; conn
       <h3 id="claim-title">Claim this server</h3>
       <p>Sign in with the Plex account that should own this server. Reclaim then fetches a claim token and claims the server through the tunnel.</p>
       {!running && !done && (
-        <div className="button-row">
-          <button type="button" className="primary" onClick={() => void start('window')}>Sign in with Plex</button>
-          <button type="button" onClick={() => void start('browser')}>Sign in in my browser</button>
-        </div>
+        <>
+          <div className="button-row">
+            {reclaim.shell.sandboxed && <button type="button" className="primary" onClick={() => void start('window')}>Sign in with Plex</button>}
+            <button type="button" className={reclaim.shell.sandboxed ? undefined : 'primary'} onClick={() => void start('browser')}>Sign in in my browser</button>
+          </div>
+          <p className="small-print">Your Plex account uses Google? Google does not allow signing in inside apps: choose “Sign in in my browser”.</p>
+        </>
       )}
       {running && steps.at(-1) === 'signing-in' && (
         <div className="notice">

@@ -9,9 +9,10 @@ import { reclaim } from '../bridge.js';
  */
 export function PlexRegion(props: { profileId: string; visible: boolean; webUrl: string }) {
   const box = useRef<HTMLDivElement>(null);
+  const { sandboxed } = reclaim.shell;
   useEffect(() => {
     const element = box.current;
-    if (!element) return;
+    if (!element || !sandboxed) return;
     if (!props.visible) {
       void reclaim.showPlexView(props.profileId, null);
       return;
@@ -40,10 +41,12 @@ export function PlexRegion(props: { profileId: string; visible: boolean; webUrl:
       cancelAnimationFrame(frame);
       void reclaim.showPlexView(props.profileId, null);
     };
-  }, [props.profileId, props.visible, props.webUrl]);
+  }, [props.profileId, props.visible, props.webUrl, sandboxed]);
   return (
     <div className="plex-region" ref={box} aria-label="Plex Web App of your server">
-      <p className="muted">The Plex Web App of your server opens here, through the tunnel ({props.webUrl}).</p>
+      {sandboxed
+        ? <p className="muted">The Plex Web App of your server opens here, through the tunnel ({props.webUrl}).</p>
+        : <p className="muted">Without the sandbox, Reclaim does not show the Plex Web App here. Use <em>Open in browser</em> ({props.webUrl}).</p>}
     </div>
   );
 }

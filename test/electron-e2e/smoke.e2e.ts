@@ -1,59 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FuseState, FuseV1Options, getCurrentFuseWire } from '@electron/fuses';
-import { _electron, type ElectronApplication, type Page } from 'playwright-core';
+import type { ElectronApplication, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHODS } from '../../electron/shared/ipc-contract.js';
 import { stopChild } from '../support/child.js';
 import { makeKeyPair } from '../support/keys.js';
 import { freePort } from '../support/net.js';
+import { APP, launchApp, ROOT, SCREENSHOTS } from './app-under-test.js';
 
-// Smoke test of the real desktop app, in the real Electron: the packaged build's fuses, the main
-// window's lockdown as Electron reports it, the bridge and CSP as the page sees them, a refused
-// connection shown in the UI, and (on Linux, where OpenSSH's sshd is at hand) a tunnel through a
-// real sshd to the Plex stand-in, with the Plex view loaded through it.
-//
-// Which app: RECLAIM_E2E_APP (an executable), else Forge's test build in
-// out/e2e/Reclaim-<platform>-<arch> (`RECLAIM_E2E=1 npm run package`), else the Electron binary
-// from node_modules/electron on .vite/build/main.cjs. CI only: none of these exist on machines
-// that cannot download Electron.
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const SCREENSHOTS = path.join(ROOT, 'test-results', 'electron-e2e');
-
-interface AppUnderTest {
-  executablePath: string;
-  args: string[];
-  /** A Forge package, whose fuses are checked too. */
-  packaged: boolean;
-}
-
-function packagedExecutable(): string {
-  const dir = path.join(ROOT, 'out', 'e2e', `Reclaim-${process.platform}-${process.arch}`);
-  if (process.platform === 'darwin') return path.join(dir, 'Reclaim.app', 'Contents', 'MacOS', 'reclaim');
-  return path.join(dir, process.platform === 'win32' ? 'reclaim.exe' : 'reclaim');
-}
-
-function appUnderTest(): AppUnderTest {
-  const chosen = process.env.RECLAIM_E2E_APP;
-  if (chosen) return { executablePath: path.resolve(chosen), args: [], packaged: true };
-  const packaged = packagedExecutable();
-  if (existsSync(packaged)) return { executablePath: packaged, args: [], packaged: true };
-  // Never require('electron') here: with the binary missing, that starts a download.
-  const electronDir = path.join(ROOT, 'node_modules', 'electron');
-  const pathFile = path.join(electronDir, 'path.txt');
-  const binary = existsSync(pathFile) ? path.join(electronDir, 'dist', readFileSync(pathFile, 'utf8')) : undefined;
-  if (!binary || !existsSync(binary)) {
-    throw new Error(`No app to test: neither ${packaged} (RECLAIM_E2E=1 npm run package) nor the Electron binary (npx --no install-electron).`);
-  }
-  if (!existsSync(path.join(ROOT, '.vite', 'build', 'main.cjs'))) throw new Error('The Electron binary needs .vite/build/main.cjs: run npm run package (or npm start) first.');
-  return { executablePath: binary, args: [ROOT], packaged: false };
-}
-
-const APP = appUnderTest();
+// Smoke test of the real desktop app, in the real Electron (CI only; see app-under-test.ts for
+// which app): the packaged build's fuses, the main window's lockdown as Electron reports it,
+// Chromium's OS sandbox really on for the pages, the bridge and CSP as the page sees them, a
+// refused connection shown in the UI, and (on Linux and macOS, where OpenSSH's sshd is at hand) a
+// tunnel through a real sshd to the Plex stand-in, with the Plex view loaded through it and its
+// video going full screen and back. What only real Electron shows is checked here; the same
+// decisions are unit-tested against the Electron fake.
 
 let home: string;
 let electronApp: ElectronApplication;
@@ -62,28 +26,7 @@ let page: Page;
 beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'reclaim-e2e-'));
   await mkdir(SCREENSHOTS, { recursive: true });
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
-  // A fresh Reclaim: its own profiles, known_hosts and Plex identity, and no SSH agent.
-  env.RECLAIM_HOME = path.join(home, 'reclaim');
-  delete env.SSH_AUTH_SOCK;
-  // On Linux also a fresh home, so the runner's ~/.ssh and Electron's userData stay out of it.
-  if (process.platform === 'linux') env.HOME = home;
-  electronApp = await _electron.launch({
-    executablePath: APP.executablePath,
-    args: APP.args,
-    cwd: ROOT,
-    env,
-    // Chromium's sandbox stays on where the OS allows it (CI lifts Ubuntu's userns limit first);
-    // root cannot use it at all.
-    chromiumSandbox: process.platform === 'linux' && process.getuid?.() !== 0 && process.env.RECLAIM_E2E_NO_SANDBOX !== '1',
-    timeout: 60_000,
-  });
-  const output = (prefix: string) => (chunk: Buffer) => process.stderr.write(chunk.toString().replace(/^(?=.)/gm, prefix));
-  electronApp.process().stdout?.on('data', output('[app] '));
-  electronApp.process().stderr?.on('data', output('[app] '));
-  page = await electronApp.firstWindow();
-  await page.getByRole('heading', { name: 'Get back into your Plex server' }).waitFor();
+  ({ electronApp, page } = await launchApp(home));
 });
 
 afterAll(async () => {
@@ -102,6 +45,7 @@ describe('the desktop app', () => {
     expect({
       runAsNode: wire[FuseV1Options.RunAsNode],
       nodeOptions: wire[FuseV1Options.EnableNodeOptionsEnvironmentVariable],
+      fileProtocolExtraPrivileges: wire[FuseV1Options.GrantFileProtocolExtraPrivileges],
       cookieEncryption: wire[FuseV1Options.EnableCookieEncryption],
       asarIntegrity: wire[FuseV1Options.EnableEmbeddedAsarIntegrityValidation],
       onlyAsar: wire[FuseV1Options.OnlyLoadAppFromAsar],
@@ -109,6 +53,7 @@ describe('the desktop app', () => {
     }).toEqual({
       runAsNode: FuseState.DISABLE,
       nodeOptions: FuseState.DISABLE,
+      fileProtocolExtraPrivileges: FuseState.DISABLE,
       cookieEncryption: FuseState.ENABLE,
       asarIntegrity: FuseState.ENABLE,
       onlyAsar: FuseState.ENABLE,
@@ -144,13 +89,20 @@ describe('the desktop app', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, `${process.platform}-01-welcome.png`) });
   });
 
+  it("runs the pages in Chromium's OS sandbox, and so warns of nothing", async () => {
+    expect(await page.evaluate(() => (window as unknown as { reclaim: { shell: unknown } }).reclaim.shell)).toEqual({ sandboxed: true });
+    expect(await page.getByRole('alert', { name: 'Sandbox off' }).count()).toBe(0);
+    const pid = await electronApp.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.webContents.getOSProcessId());
+    expect(await osSandboxed(pid)).toBe(true);
+  });
+
   it('gives the page window.reclaim with the contract and nothing of Node or Electron', async () => {
     const seen = await page.evaluate(() => {
       const global = window as unknown as Record<string, unknown>;
       const bridge = (global.reclaim ?? {}) as Record<string, unknown>;
       return {
         methods: Object.keys(bridge).sort(),
-        allFunctions: Object.values(bridge).every((value) => typeof value === 'function'),
+        allFunctions: Object.entries(bridge).every(([key, value]) => key === 'shell' || typeof value === 'function'),
         require: typeof global.require,
         process: typeof global.process,
         module: typeof global.module,
@@ -159,7 +111,7 @@ describe('the desktop app', () => {
       };
     });
     expect(seen).toEqual({
-      methods: [...API_METHODS, 'onEvent'].sort(),
+      methods: [...API_METHODS, 'onEvent', 'shell'].sort(),
       allFunctions: true,
       require: 'undefined',
       process: 'undefined',
@@ -195,7 +147,8 @@ describe('the desktop app', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, `${process.platform}-02-could-not-connect.png`) });
   });
 
-  it.runIf(process.platform === 'linux')('reaches Plex on a server through an SSH tunnel and shows it in the Plex view', async () => {
+  // OpenSSH's sshd ships with Linux runners (installed by CI) and with macOS; Windows has none to start.
+  it.runIf(process.platform !== 'win32')('reaches Plex on a server through an SSH tunnel and shows it in the Plex view', async () => {
     const server = await startServer(home);
     try {
       await button('Add server').click();
@@ -244,12 +197,55 @@ describe('the desktop app', () => {
       }, webUrl);
       expect(view).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, preload: null, trustedSender: false, bridge: 'undefined' });
       expect(view?.text).toContain('This server is unclaimed');
+      const viewPid = await electronApp.evaluate(({ BrowserWindow }, url) => {
+        const child = BrowserWindow.getAllWindows()[0]?.contentView.children.find((one) => 'webContents' in one && (one as Electron.WebContentsView).webContents.getURL() === url);
+        return (child as Electron.WebContentsView).webContents.getOSProcessId();
+      }, webUrl);
+      expect(await osSandboxed(viewPid)).toBe(true);
       await page.screenshot({ path: path.join(SCREENSHOTS, `${process.platform}-03-connected.png`) });
+
+      // Plex Web's full screen (video) makes the view cover the window, and Esc brings it back.
+      const boxed = await plexView(webUrl);
+      await inPlexView(webUrl, 'document.documentElement.requestFullscreen()');
+      await expect.poll(async () => {
+        const { bounds, content } = await plexView(webUrl);
+        return bounds.x === 0 && bounds.y === 0 && bounds.width === content[0] && bounds.height === content[1];
+      }, { timeout: 30_000 }).toBe(true);
+      await page.screenshot({ path: path.join(SCREENSHOTS, `${process.platform}-04-full-screen.png`) });
+      await inPlexView(webUrl, 'document.exitFullscreen()');
+      await expect.poll(async () => (await plexView(webUrl)).bounds, { timeout: 30_000 }).toEqual(boxed.bounds);
     } finally {
       await server.stop();
     }
   });
 });
+
+/** The Plex view showing `url`: its bounds, and the size of the window's inside. */
+async function plexView(url: string): Promise<{ bounds: Electron.Rectangle; content: number[] }> {
+  return electronApp.evaluate(({ BrowserWindow }, wanted) => {
+    const window = BrowserWindow.getAllWindows()[0]!;
+    const view = window.contentView.children.find((one) => 'webContents' in one && (one as Electron.WebContentsView).webContents.getURL() === wanted);
+    if (!view) throw new Error(`no Plex view shows ${wanted}`);
+    return { bounds: view.getBounds(), content: window.getContentSize() };
+  }, url);
+}
+
+/** Runs `code` in the Plex view as if the person had just clicked (full screen needs a gesture). */
+async function inPlexView(url: string, code: string): Promise<void> {
+  await electronApp.evaluate(async ({ BrowserWindow }, [wanted, script]) => {
+    const view = BrowserWindow.getAllWindows()[0]!.contentView.children.find((one) => 'webContents' in one && (one as Electron.WebContentsView).webContents.getURL() === wanted);
+    await (view as Electron.WebContentsView).webContents.executeJavaScript(script!, true);
+  }, [url, code]);
+}
+
+/**
+ * Whether the OS sandbox confines process `pid`: on Linux, Chromium's seccomp-bpf filter shows in
+ * /proc (Seccomp: 2); on macOS and Windows Electron reports it in the process metrics.
+ */
+async function osSandboxed(pid: number): Promise<boolean> {
+  if (process.platform === 'linux') return /^Seccomp:\s*2$/m.test(await readFile(`/proc/${pid}/status`, 'utf8'));
+  return electronApp.evaluate(({ app }, wanted) => app.getAppMetrics().find((metric) => metric.pid === wanted)?.sandboxed === true, pid);
+}
 
 async function plexViewUrls(): Promise<string[]> {
   return electronApp.evaluate(({ BrowserWindow }) =>

@@ -46,10 +46,11 @@ export class FakeEmitter {
   }
 }
 
-/** A navigation event as Electron passes it to will-navigate and friends. */
-export function navigationEvent(url: string): { url: string; defaultPrevented: boolean; preventDefault(): void } {
+/** A navigation event as Electron passes it to will-navigate and friends (of the main frame unless said). */
+export function navigationEvent(url: string, isMainFrame = true): { url: string; isMainFrame: boolean; defaultPrevented: boolean; preventDefault(): void } {
   return {
     url,
+    isMainFrame,
     defaultPrevented: false,
     preventDefault() {
       this.defaultPrevented = true;
@@ -199,11 +200,18 @@ export class BrowserWindow extends FakeEmitter {
   private readonly view = new FakeContentView();
   destroyed = false;
   shown = false;
+  /** The size of the window's inside; a test changes it and emits 'resize', as a real window would. */
+  contentSize: [number, number];
 
-  constructor(readonly options: { webPreferences?: FakeWebPreferences; [key: string]: unknown } = {}) {
+  constructor(readonly options: { webPreferences?: FakeWebPreferences; width?: number; height?: number; [key: string]: unknown } = {}) {
     super();
     this.contents = webContentsFor(options.webPreferences);
+    this.contentSize = [options.width ?? 800, options.height ?? 600];
     BrowserWindow.instances.push(this);
+  }
+
+  getContentSize(): number[] {
+    return [...this.alive(this.contentSize)];
   }
 
   // Like Electron: a closed window's parts are gone, and touching them throws.
@@ -312,11 +320,20 @@ export const safeStorage = {
 
 export const powerMonitor = new FakeEmitter();
 
-/** The file chooser answers what a test put in `answer` (undefined: the person cancels). */
+/**
+ * The file chooser answers what a test put in `answer` (undefined: the person cancels). Message
+ * boxes are recorded, and answered by `respond`, a test's stand-in for the person's click.
+ */
 export const dialog = {
   answer: undefined as string | undefined,
   showOpenDialog(): Promise<{ canceled: boolean; filePaths: string[] }> {
     return Promise.resolve(dialog.answer === undefined ? { canceled: true, filePaths: [] } : { canceled: false, filePaths: [dialog.answer] });
+  },
+  messageBoxes: [] as Array<{ window: unknown; options: { message: string; detail?: string; buttons?: string[] }; respond(response: number): void }>,
+  showMessageBox(window: unknown, options: { message: string; detail?: string; buttons?: string[] }): Promise<{ response: number; checkboxChecked: boolean }> {
+    return new Promise((resolve) => {
+      dialog.messageBoxes.push({ window, options, respond: (response) => resolve({ response, checkboxChecked: false }) });
+    });
   },
 };
 
@@ -341,8 +358,21 @@ export const net = {
   },
 };
 
+/** Chromium's command line as main reads it; a test adds switches before main starts. */
+class FakeCommandLine {
+  readonly switches = new Set<string>();
+  hasSwitch(name: string): boolean {
+    return this.switches.has(name);
+  }
+}
+
 class FakeApp extends FakeEmitter {
   quitCalls = 0;
+  exitCode: number | undefined;
+  readonly commandLine = new FakeCommandLine();
+  getVersion(): string {
+    return '0.0.0-fake';
+  }
   requestSingleInstanceLock(): boolean {
     return true;
   }
@@ -352,14 +382,12 @@ class FakeApp extends FakeEmitter {
   quit(): void {
     this.quitCalls++;
   }
-  exit(): void {
+  exit(code = 0): void {
     this.quitCalls++;
+    this.exitCode = code;
   }
   getPath(name: string): string {
     return `/fake-electron/${name}`;
-  }
-  getVersion(): string {
-    return '0.0.0-fake';
   }
 }
 
@@ -371,6 +399,10 @@ export function resetElectronFake(): void {
   ipcRenderer.invocations.length = 0;
   ipcRenderer.removeAllListeners();
   app.removeAllListeners();
+  app.commandLine.switches.clear();
+  app.quitCalls = 0;
+  app.exitCode = undefined;
+  dialog.messageBoxes.length = 0;
   contextBridge.exposed.clear();
   shell.opened.length = 0;
   protocol.privileged.length = 0;

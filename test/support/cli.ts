@@ -19,9 +19,16 @@ export interface CliRun {
 /** Reclaim's log file for a run with this home (RECLAIM_HOME is home/reclaim-data). */
 export const cliLogFile = (home: string): string => path.join(home, 'reclaim-data', 'reclaim.log');
 
-/** `as`: run as this (unprivileged) user instead of root. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; home: string; as?: { uid: number; gid: number } }): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/**
+ * `as`: run as this (unprivileged) user instead of root. `command`: how to start reclaim, if not
+ * the built dist/ with this Node (an installed `reclaim`).
+ */
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; home: string; as?: { uid: number; gid: number }; command?: string },
+): CliRun {
+  const [file, ...before] = options.command ? [options.command] : [process.execPath, CLI];
+  const child = spawn(file!, [...before, ...args], {
     uid: options.as?.uid,
     gid: options.as?.gid,
     // stdin stays an open pipe: a CLI that waited for input would hang here, and the test fail.

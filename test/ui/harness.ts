@@ -166,7 +166,7 @@ export async function startUi(options: UiOptions): Promise<Ui> {
     const context = await browser.newContext(contextOptions);
     contexts.push(context);
     const page = await context.newPage();
-    // The same shape the preload exposes: one function per contract method, plus onEvent.
+    // The same shape the preload exposes: one function per contract method, onEvent and the shell facts.
     await page.exposeFunction('__reclaimRequest', (method: unknown, args: unknown[]) => {
       if (!isApiMethod(method)) return { ok: false, error: { code: 'BAD_INPUT', message: 'unknown request', fix: '' } };
       return routeRequest(service, method, args);
@@ -179,6 +179,8 @@ export async function startUi(options: UiOptions): Promise<Ui> {
         listeners.add(listener);
         return () => listeners.delete(listener);
       };
+      // Chromium's sandbox is on here, as in a normal start of the app.
+      bridge.shell = Object.freeze({ sandboxed: true });
       Object.assign(window, { reclaim: Object.freeze(bridge), __reclaimEmit: (event: unknown) => listeners.forEach((listener) => listener(event)) });
     }, API_METHODS);
     const problems: string[] = [];

@@ -1,18 +1,32 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { isTrustedSender, registerIpc, UNTRUSTED_SENDER, type SenderFacts } from '../../electron/main/ipc.js';
 import { APP_ENTRY, appFileFor, isAppUrl, registerAppScheme, serveAppFiles } from '../../electron/main/app-protocol.js';
-import { openSignInWindow, PlexViews } from '../../electron/main/plex-view.js';
+import { PlexViews } from '../../electron/main/plex-view.js';
+import { sandboxOffBecause } from '../../electron/main/sandbox.js';
+import { openSignInWindow, signInOpener } from '../../electron/main/sign-in-window.js';
 import {
   decideWindowOpen,
+  embedRefusingProvider,
   isSignInUrl,
   isTunnelUrl,
   mayGrantPermission,
+  mayLoadSignInFrame,
   mayNavigatePlexView,
   mayNavigateSignIn,
   mayOpenExternally,
 } from '../../electron/main/web-policy.js';
 import { mainWindowOptions, plexPartition, plexViewPreferences, signInWindowOptions, SIGN_IN_PARTITION } from '../../electron/main/window-options.js';
-import { API_METHODS, channelFor, EVENT_CHANNEL, type ApiMethod, type ReclaimBridge, type ReclaimHandlers } from '../../electron/shared/ipc-contract.js';
+import {
+  API_METHODS,
+  channelFor,
+  EVENT_CHANNEL,
+  SANDBOX_OFF_ARGUMENT,
+  type ApiMethod,
+  type ReclaimBridge,
+  type ReclaimHandlers,
+} from '../../electron/shared/ipc-contract.js';
 import * as electron from '../fakes/electron.js';
 
 // The Electron shell's security decisions (checklist items 2-4, 13-15, 17, 20), tested in plain
@@ -85,7 +99,13 @@ describe('where the embedded Plex pages may go', () => {
 
   it('recognises plex.tv sign-in only over https, on the listed hosts, without credentials', () => {
     expect(isSignInUrl('https://app.plex.tv/auth#?code=ABCD')).toBe(true);
-    expect(isSignInUrl('https://accounts.google.com/o/oauth2/v2/auth')).toBe(true);
+    expect(isSignInUrl('https://appleid.apple.com/auth/authorize?client_id=tv.plex')).toBe(true);
+    // Google refuses sign-in inside an app's window: never shown there, met with a notice instead.
+    expect(isSignInUrl('https://accounts.google.com/o/oauth2/v2/auth')).toBe(false);
+    expect(embedRefusingProvider('https://accounts.google.com/o/oauth2/v2/auth')).toBe('Google');
+    expect(embedRefusingProvider('http://accounts.google.com/')).toBeUndefined();
+    expect(embedRefusingProvider('https://accounts.google.com.evil.com/')).toBeUndefined();
+    expect(embedRefusingProvider('https://app.plex.tv/auth')).toBeUndefined();
     for (const url of [
       'http://app.plex.tv/auth',
       'https://app.plex.tv.evil.com/auth',
@@ -117,9 +137,38 @@ describe('where the embedded Plex pages may go', () => {
     expect(mayNavigateSignIn('file:///etc/passwd', TUNNEL)).toBe(false);
   });
 
+  it('lets frames in a sign-in page load sign-in pages and captcha challenges, and nothing else', () => {
+    for (const url of [
+      'https://app.plex.tv/auth/frame',
+      'https://newassets.hcaptcha.com/captcha/v1/abc/static/hcaptcha.html#frame=checkbox',
+      'https://hcaptcha.com/checksiteconfig',
+      'https://www.google.com/recaptcha/api2/anchor?k=key',
+      'https://www.recaptcha.net/recaptcha/api2/bframe',
+      'https://accounts.google.com/gsi/button?client_id=x',
+      'about:blank',
+    ]) {
+      expect(mayLoadSignInFrame(url, undefined), url).toBe(true);
+    }
+    for (const url of [
+      'https://www.google.com/',
+      'https://www.google.com/search?q=recaptcha',
+      'https://accounts.google.com/o/oauth2/v2/auth',
+      'https://hcaptcha.com.evil.com/',
+      'https://evilhcaptcha.com/',
+      'http://newassets.hcaptcha.com/captcha',
+      'https://ads.example.com/frame',
+      'javascript:alert(1)',
+    ]) {
+      expect(mayLoadSignInFrame(url, undefined), url).toBe(false);
+    }
+    // The main frame never goes to a captcha or button page.
+    expect(mayNavigateSignIn('https://newassets.hcaptcha.com/captcha/v1/abc/static/hcaptcha.html', undefined)).toBe(false);
+  });
+
   it('decides new windows: sign-in in a child, Plex\'s own pages outside, everything else refused', () => {
     expect(decideWindowOpen('https://app.plex.tv/auth#?code=X')).toBe('sign-in-window');
     expect(decideWindowOpen('https://support.plex.tv/articles/200288586')).toBe('system-browser');
+    expect(decideWindowOpen('https://accounts.google.com/o/oauth2/v2/auth?client_id=plex')).toBe('provider-refuses-embedding');
     // Electron cannot tell a click from a script, so other sites are refused either way.
     for (const url of [
       'https://example.com/',
@@ -273,13 +322,26 @@ describe('the preload bridge', () => {
     return { bridge: fake.contextBridge.exposed.get('reclaim') as ReclaimBridge, fake };
   }
 
-  it('exposes one function per request in the contract, plus onEvent, and nothing of Electron', async () => {
+  it('exposes one function per request in the contract, plus onEvent and the shell facts, and nothing of Electron', async () => {
     const { bridge, fake } = await loadPreload();
-    expect(Object.keys(bridge).sort()).toEqual([...API_METHODS, 'onEvent'].sort());
+    expect(Object.keys(bridge).sort()).toEqual([...API_METHODS, 'onEvent', 'shell'].sort());
     const electronFunctions = [fake.ipcRenderer.invoke, fake.ipcRenderer.on, fake.ipcRenderer.emit, fake.ipcRenderer.removeListener];
-    for (const value of Object.values(bridge)) {
+    for (const [key, value] of Object.entries(bridge)) {
+      if (key === 'shell') continue;
       expect(typeof value).toBe('function');
       expect(electronFunctions).not.toContain(value);
+    }
+    expect(bridge.shell).toEqual({ sandboxed: true });
+    expect(Object.isFrozen(bridge.shell)).toBe(true);
+  });
+
+  it("says the sandbox is off when main's argument for it is on the page's command line", async () => {
+    process.argv.push(SANDBOX_OFF_ARGUMENT);
+    try {
+      const { bridge } = await loadPreload();
+      expect(bridge.shell).toEqual({ sandboxed: false });
+    } finally {
+      process.argv.splice(process.argv.indexOf(SANDBOX_OFF_ARGUMENT), 1);
     }
   });
 
@@ -342,6 +404,34 @@ describe('the embedded Plex view', () => {
       expect(away.defaultPrevented, name).toBe(true);
       expect(within.defaultPrevented, name).toBe(false);
     }
+    for (const name of ['will-frame-navigate', 'will-redirect']) {
+      const frameAway = electron.navigationEvent('https://evil.com/', false);
+      const frameWithin = electron.navigationEvent(`${WEB}/frame.html`, false);
+      view.webContents.emit(name, frameAway);
+      view.webContents.emit(name, frameWithin);
+      expect(frameAway.defaultPrevented, name).toBe(true);
+      expect(frameWithin.defaultPrevented, name).toBe(false);
+    }
+  });
+
+  it("meets Plex Web's Google sign-in with a notice pointing to the one-click claim, and opens no window", async () => {
+    const { window, view } = showView();
+    const open = (url: string) => view.webContents.windowOpenHandler?.({ url, disposition: 'new-window' });
+    expect(open('https://accounts.google.com/o/oauth2/v2/auth?client_id=plex')).toEqual({ action: 'deny' });
+    // A page that keeps asking gets one notice at a time.
+    expect(open('https://accounts.google.com/o/oauth2/v2/auth?client_id=plex')).toEqual({ action: 'deny' });
+    expect(electron.dialog.messageBoxes).toHaveLength(1);
+    const [notice] = electron.dialog.messageBoxes;
+    expect(notice?.window).toBe(window);
+    expect(notice?.options.message).toBe('Google does not allow signing in inside other apps.');
+    expect(notice?.options.detail).toContain('"Claim this server", then "Sign in in my browser"');
+    expect(notice?.options.buttons).toEqual(['OK']);
+    notice?.respond(0);
+    await vi.waitFor(() => {
+      open('https://accounts.google.com/o/oauth2/v2/auth?client_id=plex');
+      expect(electron.dialog.messageBoxes).toHaveLength(2);
+    });
+    expect(electron.shell.opened).toEqual([]);
   });
 
   it("denies the server's session every permission but full screen and clipboard writing for the tunnel", () => {
@@ -403,6 +493,36 @@ describe('the embedded Plex view', () => {
     expect(electron.WebContentsView.instances.at(-1)?.bounds).toEqual({ x: 20, y: 40, width: 600, height: 400 });
   });
 
+  it('fills the window while Plex plays a video full screen, and goes back to its box after', () => {
+    const { window, views, view } = showView();
+    window.contentSize = [1280, 800];
+    view.webContents.emit('enter-html-full-screen');
+    expect(view.bounds).toEqual({ x: 0, y: 0, width: 1280, height: 800 });
+
+    // The window grows to the screen after the request; the video follows it.
+    window.contentSize = [1920, 1080];
+    window.emit('resize');
+    expect(view.bounds).toEqual({ x: 0, y: 0, width: 1920, height: 1080 });
+    // The UI's box moves with the bigger window meanwhile; that must not pull the video back in.
+    const moved = { x: 300, y: 200, width: 1500, height: 800 };
+    views.show({ profileId: 'server-1', webUrl: WEB }, moved);
+    expect(view.bounds).toEqual({ x: 0, y: 0, width: 1920, height: 1080 });
+
+    view.webContents.emit('leave-html-full-screen');
+    expect(view.bounds).toEqual(moved);
+    window.contentSize = [1280, 800];
+    window.emit('resize');
+    expect(view.bounds).toEqual(moved);
+  });
+
+  it('ignores a full-screen change from a view it has already closed', () => {
+    const { window, views, view } = showView();
+    views.close('server-1');
+    view.webContents.emit('enter-html-full-screen');
+    window.emit('resize');
+    expect(view.bounds).toEqual(BOUNDS);
+  });
+
   it('takes the view off the window while a dialog covers it, keeping its page, and puts the same one back', () => {
     const { window, views, view } = showView();
     views.show({ profileId: 'server-1', webUrl: WEB }, null);
@@ -451,6 +571,52 @@ describe('the embedded Plex view', () => {
     expect(closedByPerson).toBe(0);
   });
 
+  it("lets the sign-in page hold captcha frames, and no other site's", () => {
+    const parent = new electron.BrowserWindow();
+    openSignInWindow(parent as unknown as Electron.BrowserWindow, 'https://app.plex.tv/auth#?code=X', SIGN_IN_PARTITION, () => {});
+    const child = electron.BrowserWindow.instances.at(-1)!;
+    const captcha = electron.navigationEvent('https://newassets.hcaptcha.com/captcha/v1/abc/static/hcaptcha.html', false);
+    const tracker = electron.navigationEvent('https://ads.example.com/frame', false);
+    const captchaAsPage = electron.navigationEvent('https://newassets.hcaptcha.com/captcha/v1/abc/static/hcaptcha.html');
+    child.webContents.emit('will-frame-navigate', captcha);
+    child.webContents.emit('will-frame-navigate', tracker);
+    child.webContents.emit('will-frame-navigate', captchaAsPage);
+    expect([captcha.defaultPrevented, tracker.defaultPrevented, captchaAsPage.defaultPrevented]).toEqual([false, true, true]);
+  });
+
+  it('offers to continue a Google sign-in of the one-click claim in the browser, where the claim still sees it', async () => {
+    const parent = new electron.BrowserWindow();
+    let closedByPerson = 0;
+    const signInUrl = 'https://app.plex.tv/auth#?clientID=c&code=PIN';
+    openSignInWindow(parent as unknown as Electron.BrowserWindow, signInUrl, SIGN_IN_PARTITION, () => closedByPerson++);
+    const child = electron.BrowserWindow.instances.at(-1)!;
+    const toGoogle = electron.navigationEvent('https://accounts.google.com/o/oauth2/v2/auth?client_id=plex');
+    child.webContents.emit('will-navigate', toGoogle);
+    child.webContents.emit('will-frame-navigate', toGoogle);
+    expect(toGoogle.defaultPrevented).toBe(true);
+    expect(electron.dialog.messageBoxes).toHaveLength(1);
+    const [notice] = electron.dialog.messageBoxes;
+    expect(notice?.window).toBe(child);
+    expect(notice?.options.buttons).toEqual(['Continue in my browser', 'Stay here']);
+    notice?.respond(0);
+    await vi.waitFor(() => expect(electron.shell.opened).toEqual([signInUrl]));
+    expect(child.isDestroyed()).toBe(true);
+    // Reclaim closed it: the claim goes on waiting for the approval in the browser.
+    expect(closedByPerson).toBe(0);
+  });
+
+  it('keeps the sign-in window when the person stays on the Google notice', async () => {
+    const parent = new electron.BrowserWindow();
+    openSignInWindow(parent as unknown as Electron.BrowserWindow, 'https://app.plex.tv/auth#?code=X', SIGN_IN_PARTITION, () => {});
+    const child = electron.BrowserWindow.instances.at(-1)!;
+    // Google's own window, asked for by plex.tv's "Continue with Google" button.
+    expect(child.webContents.windowOpenHandler?.({ url: 'https://accounts.google.com/o/oauth2/v2/auth', disposition: 'new-window' })).toEqual({ action: 'deny' });
+    electron.dialog.messageBoxes[0]?.respond(1);
+    await Promise.resolve();
+    expect(child.isDestroyed()).toBe(false);
+    expect(electron.shell.opened).toEqual([]);
+  });
+
   it('cancels the sign-in when the person closes its window', () => {
     const parent = new electron.BrowserWindow();
     let closedByPerson = 0;
@@ -460,12 +626,52 @@ describe('the embedded Plex view', () => {
   });
 });
 
+describe("running without Chromium's sandbox", () => {
+  const WEB = `${TUNNEL}/web`;
+
+  it('tells a sandbox switched off from outside from one left on', () => {
+    const switches = (...names: string[]) => ({ hasSwitch: (name: string) => names.includes(name) });
+    expect(sandboxOffBecause(switches(), {})).toBeUndefined();
+    expect(sandboxOffBecause(switches('disable-gpu'), {})).toBeUndefined();
+    expect(sandboxOffBecause(switches('no-sandbox'), {})).toBe('it was started with --no-sandbox');
+    expect(sandboxOffBecause(switches('no-zygote-sandbox'), {})).toBe('it was started with --no-zygote-sandbox');
+    expect(sandboxOffBecause(switches(), { ELECTRON_DISABLE_SANDBOX: '1' })).toBe('ELECTRON_DISABLE_SANDBOX is set');
+  });
+
+  it('shows no Plex view at all', () => {
+    const window = new electron.BrowserWindow();
+    const views = new PlexViews(window as unknown as Electron.BrowserWindow, false);
+    views.show({ profileId: 'server-1', webUrl: WEB }, { x: 0, y: 0, width: 500, height: 400 });
+    expect(electron.WebContentsView.instances).toEqual([]);
+    expect(window.contentView.children).toEqual([]);
+  });
+
+  it('signs in to plex.tv in the browser instead of a window', () => {
+    const parent = new electron.BrowserWindow();
+    const open = signInOpener(parent as unknown as Electron.BrowserWindow, SIGN_IN_PARTITION, false);
+    const close = open('https://app.plex.tv/auth#?code=X', () => {});
+    expect(electron.BrowserWindow.instances).toEqual([parent]);
+    expect(electron.shell.opened).toEqual(['https://app.plex.tv/auth#?code=X']);
+    expect(() => close()).not.toThrow();
+    // With the sandbox, the same request opens the guarded window.
+    signInOpener(parent as unknown as Electron.BrowserWindow, SIGN_IN_PARTITION, true)('https://app.plex.tv/auth#?code=Y', () => {});
+    expect(electron.BrowserWindow.instances.at(-1)?.webContents.getURL()).toBe('https://app.plex.tv/auth#?code=Y');
+  });
+
+  it("tells Reclaim's own page through its preload, and only when it is off", () => {
+    expect(mainWindowOptions('/preload.cjs').webPreferences).not.toHaveProperty('additionalArguments');
+    expect(mainWindowOptions('/preload.cjs', false).webPreferences?.additionalArguments).toEqual([SANDBOX_OFF_ARGUMENT]);
+  });
+});
+
 describe("Reclaim's own page, served from app://reclaim/ instead of file://", () => {
-  const ROOT = '/opt/Reclaim/resources/app.asar/.vite/renderer/main_window';
+  // In this OS's own path form (C:\..., /opt/...), as the packaged app resolves it.
+  const ROOT = path.resolve('/opt/Reclaim/resources/app.asar/.vite/renderer/main_window');
+  const inRoot = (...parts: string[]) => path.join(ROOT, ...parts);
 
   it('names only files inside the renderer folder, however the address is spelled', () => {
-    expect(appFileFor(APP_ENTRY, ROOT)).toBe(`${ROOT}/index.html`);
-    expect(appFileFor('app://reclaim/assets/index-1.js?v=2#x', ROOT)).toBe(`${ROOT}/assets/index-1.js`);
+    expect(appFileFor(APP_ENTRY, ROOT)).toBe(inRoot('index.html'));
+    expect(appFileFor('app://reclaim/assets/index-1.js?v=2#x', ROOT)).toBe(inRoot('assets', 'index-1.js'));
     for (const url of [
       'app://reclaim/../../../etc/passwd',
       'app://reclaim/%2e%2e/%2e%2e/etc/passwd',
@@ -479,7 +685,7 @@ describe("Reclaim's own page, served from app://reclaim/ instead of file://", ()
     ]) {
       // Dot segments are resolved inside the folder (app://reclaim/../etc/passwd is <folder>/etc/passwd).
       const file = appFileFor(url, ROOT);
-      expect(file === undefined || file.startsWith(`${ROOT}/`), `${url} -> ${file}`).toBe(true);
+      expect(file === undefined || file.startsWith(`${ROOT}${path.sep}`), `${url} -> ${file}`).toBe(true);
     }
     expect(appFileFor('app://reclaim/', ROOT)).toBeUndefined();
   });
@@ -489,9 +695,10 @@ describe("Reclaim's own page, served from app://reclaim/ instead of file://", ()
     expect(electron.protocol.privileged).toEqual([{ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }]);
     serveAppFiles(ROOT);
     const handler = electron.protocol.handlers.get('app')!;
-    expect(await (await handler({ url: APP_ENTRY })).text()).toBe(`file://${ROOT}/index.html`);
+    const entryFile = pathToFileURL(inRoot('index.html')).toString();
+    expect(await (await handler({ url: APP_ENTRY })).text()).toBe(entryFile);
     expect((await handler({ url: 'app://other/index.html' })).status).toBe(404);
-    expect(electron.net.fetched).toEqual([`file://${ROOT}/index.html`]);
+    expect(electron.net.fetched).toEqual([entryFile]);
     expect(isAppUrl('app://reclaim/index.html')).toBe(true);
     expect(isAppUrl('app://reclaim.evil/index.html')).toBe(false);
   });
