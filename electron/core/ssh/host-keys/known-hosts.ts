@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { badInput } from '../../common/errors.js';
+import { matchWildcard } from '../../common/wildcard.js';
 
 // Reading and appending OpenSSH known_hosts files, matching the way OpenSSH itself does
 // (hostfile.c, match.c, sshkey.c), so a key Reclaim trusts is one `ssh` would trust and the
@@ -228,36 +229,12 @@ function matchPatternList(name: string, patterns: string): number {
     const pattern = asciiLower(negated ? raw.slice(1) : raw);
     // OpenSSH copies each pattern into a 1024-byte buffer and fails the whole list if it does not fit.
     if (pattern.length >= 1023) return 0;
-    if (globMatch(name, pattern)) {
+    if (matchWildcard(name, pattern)) {
       if (negated) return -1;
       positive = 1;
     }
   }
   return positive;
-}
-
-/** `*` matches any run of characters, `?` exactly one; iterative so long inputs cannot blow up. */
-function globMatch(text: string, pattern: string): boolean {
-  let t = 0;
-  let p = 0;
-  let starP = -1;
-  let starT = 0;
-  while (t < text.length) {
-    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === text[t])) {
-      t++;
-      p++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      starP = p++;
-      starT = t;
-    } else if (starP !== -1) {
-      p = starP + 1;
-      t = ++starT;
-    } else {
-      return false;
-    }
-  }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
 }
 
 // OpenSSH lowercases with the C locale's tolower, which leaves non-ASCII bytes alone.
