@@ -51,7 +51,8 @@ describe('target parsing, for any input', () => {
   it('reads HOST:PORT, ports and jump lists, or refuses them the same way', () => {
     fc.assert(
       fc.property(typed, (text) => {
-        for (const parse of [() => parseHostPort(text, 'Remote'), () => parsePort(text, 'SSH port'), () => parseJumpList(text)]) {
+        const parsers: Array<() => unknown> = [() => parseHostPort(text, 'Remote'), () => parsePort(text, 'SSH port'), () => parseJumpList(text)];
+        for (const parse of parsers) {
           const result = outcomeOf(parse);
           if (!result.ok) {
             expect(result.error.code).toBe('BAD_INPUT');
