@@ -3,6 +3,7 @@ import { findAgent } from '../core/ssh/agent.js';
 import { reclaimKnownHostsFile, userKnownHostsFiles } from '../core/common/app-paths.js';
 import { checkIdentityFile } from '../core/ssh/auth.js';
 import { badInput } from '../core/common/errors.js';
+import { checkKnownHostsFile } from '../core/ssh/host-keys/known-hosts.js';
 import type { HostKeyStore } from '../core/ssh/host-keys/policy.js';
 import type { Prompter } from '../core/ssh/prompter.js';
 import { resolveRoute } from '../core/ssh/route.js';
@@ -67,6 +68,7 @@ export async function routeFromOptions(target: string, values: SshOptionValues):
 export async function connectSettingsFromOptions(values: SshOptionValues): Promise<ConnectSettings> {
   const prompter: Prompter = isInteractive(values) ? terminalPrompter() : {};
   if (values.identity) await checkIdentityFile(values.identity);
+  if (values['known-hosts']) await checkKnownHostsFile(values['known-hosts']);
   const agent = findAgent();
   if (values.agent && !agent) {
     throw badInput(

@@ -1,4 +1,4 @@
-import { ReclaimError } from '../../common/errors.js';
+import { isReclaimError, ReclaimError } from '../../common/errors.js';
 import {
   checkHostKey,
   fingerprintSha256,
@@ -135,7 +135,8 @@ export function createHostKeyCheck(options: {
   return {
     verify(key, done) {
       decide(key).then(done, (error: unknown) => {
-        failure = new ReclaimError(
+        // Ours already say what is wrong and what to do (a known_hosts path that is a directory).
+        failure = isReclaimError(error) ? error : new ReclaimError(
           'SSH_FAILED',
           `Reclaim could not check or record the identity key of ${where}: ${(error as Error).message}.`,
           `Check that ${store.recordFile} can be written, then try again.`,
