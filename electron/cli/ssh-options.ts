@@ -37,7 +37,7 @@ SSH options:
       --known-hosts FILE  trust only the keys in FILE, and record newly accepted keys there
       --accept-new        accept and record a server key seen for the first time (never a changed one)
   -J, --jump HOSTS        reach the server through jump host(s): [user@]host[:port][,...]
-  -F, --config FILE       ssh config file to read (default ~/.ssh/config)
+  -F, --config FILE       ssh config file to read (default ~/.ssh/config); it must exist, as with ssh -F
       --json              print JSON lines on stdout and never wait for input`;
 
 export interface SshOptionValues {
@@ -61,7 +61,7 @@ export async function routeFromOptions(target: string, values: SshOptionValues):
     target,
     port: values.port === undefined ? undefined : parsePort(values.port, 'SSH port (-p)'),
     jump: values.jump,
-    config: values.config ? { configFile: values.config } : {},
+    config: values.config ? { configFile: values.config, configFileMustExist: true } : {},
   });
 }
 

@@ -313,7 +313,8 @@ describe('a known_hosts path that is not a file', () => {
   });
 
   it('shows at most 60 characters of a host name it will not record', async () => {
-    const error = await recordHostKey(join(dir, 'never'), `*${'x'.repeat(2000)}`, 22, keys.ed).catch((e: Error) => e);
-    expect(error.message).toBe(`"*${'x'.repeat(59)}…" cannot be recorded as a host name in known_hosts.`);
+    await expect(recordHostKey(join(dir, 'never'), `*${'x'.repeat(2000)}`, 22, keys.ed)).rejects.toMatchObject({
+      message: `"*${'x'.repeat(59)}…" cannot be recorded as a host name in known_hosts.`,
+    });
   });
 });

@@ -45,10 +45,18 @@ export interface ResolveOptions {
   homeDir?: string;
   /** Defaults to os.userInfo().username. */
   localUser?: string;
+  /** configFile was named by the person (ssh -F): a missing file is an error, as with ssh. */
+  configFileMustExist?: boolean;
 }
 
 /** OpenSSH's READCONF_MAX_DEPTH: the user config is depth 0. */
 const MAX_INCLUDE_DEPTH = 16;
+/**
+ * Files entered to answer one question. A file may be included several times (legitimately, from
+ * different Host blocks), but a chain that includes each next file several times grows
+ * exponentially: three Includes of the next file, sixteen deep, is 43 million files to enter.
+ */
+const MAX_FILES_ENTERED = 4096;
 
 interface Context {
   configFile: string;
@@ -56,6 +64,16 @@ interface Context {
   localUser: string;
   /** Where relative Include paths live (~/.ssh for the user configuration). */
   sshDir: string;
+  /** The person named configFile (ssh -F): its absence is an error, not "no config". */
+  configFileMustExist: boolean;
+  /** Counts down from MAX_FILES_ENTERED. */
+  filesLeft: number;
+  /** Each file, path and glob is looked at once per question, however often it is included. */
+  seen: {
+    realPaths: Map<string, string>;
+    lines: Map<string, ConfigLine[] | null>;
+    globs: Map<string, string[]>;
+  };
 }
 
 interface Setting<T> {
@@ -104,6 +122,9 @@ function makeContext(options: ResolveOptions): Context {
     configFile: path.resolve(options.configFile ?? path.join(homeDir, '.ssh', 'config')),
     localUser: options.localUser ?? defaultLocalUser(),
     sshDir: path.join(homeDir, '.ssh'),
+    configFileMustExist: options.configFileMustExist ?? false,
+    filesLeft: MAX_FILES_ENTERED,
+    seen: { realPaths: new Map(), lines: new Map(), globs: new Map() },
   };
 }
 
@@ -125,8 +146,8 @@ async function walkResolve(
   out: Collected,
   includedFrom: ConfigLine | undefined,
 ): Promise<void> {
-  const real = await enterFile(file, depth, chain, includedFrom);
-  const lines = await readConfigLines(file, includedFrom === undefined);
+  const real = await enterFile(ctx, file, depth, chain, includedFrom);
+  const lines = await readMainOrIncluded(ctx, file, real, includedFrom);
   if (!lines) return;
   let active = startActive;
   for (const l of lines) {
@@ -196,8 +217,8 @@ async function walkList(
   found: Map<string, string>,
   includedFrom: ConfigLine | undefined,
 ): Promise<void> {
-  const real = await enterFile(file, depth, chain, includedFrom);
-  const lines = await readConfigLines(file, includedFrom === undefined);
+  const real = await enterFile(ctx, file, depth, chain, includedFrom);
+  const lines = await readMainOrIncluded(ctx, file, real, includedFrom);
   if (!lines) return;
   // The block this line is in; undefined before any Host/Match (or after Match all): no extra guard.
   let block: Guard | undefined;
@@ -236,12 +257,17 @@ async function walkList(
 
 /** Guards against Include cycles and too-deep nesting; returns the file's real path. */
 async function enterFile(
+  ctx: Context,
   file: string,
   depth: number,
   chain: string[],
   includedFrom: ConfigLine | undefined,
 ): Promise<string> {
-  const real = await realpath(file).catch(() => path.resolve(file));
+  let real = ctx.seen.realPaths.get(file);
+  if (real === undefined) {
+    real = await realpath(file).catch(() => path.resolve(file));
+    ctx.seen.realPaths.set(file, real);
+  }
   if (includedFrom && chain.includes(real)) {
     throw badInput(
       `${where(includedFrom)}: Include makes a loop: ${file} ends up including itself.`,
@@ -256,7 +282,29 @@ async function enterFile(
       { file: includedFrom.file, line: includedFrom.line, included: file },
     );
   }
+  if (includedFrom && --ctx.filesLeft < 0) {
+    throw badInput(
+      `${where(includedFrom)}: Include makes Reclaim read more than ${MAX_FILES_ENTERED} files (at ${file}): the same files are included over and over.`,
+      `Include each file once: look for Include lines that name the same file several times, starting with line ${includedFrom.line} of ${includedFrom.file}.`,
+      { file: includedFrom.file, line: includedFrom.line, included: file },
+    );
+  }
   return real;
+}
+
+/** The file's lines (read once, under the name it was first included by), null when missing. */
+async function readMainOrIncluded(ctx: Context, file: string, real: string, includedFrom: ConfigLine | undefined): Promise<ConfigLine[] | null> {
+  if (ctx.seen.lines.has(real)) return ctx.seen.lines.get(real)!;
+  const lines = await readConfigLines(file, includedFrom === undefined);
+  ctx.seen.lines.set(real, lines);
+  if (lines === null && includedFrom === undefined && ctx.configFileMustExist) {
+    throw badInput(
+      `The SSH config file ${file} does not exist.`,
+      'Check the path of the config file you named, or leave it out to use ~/.ssh/config.',
+      { file },
+    );
+  }
+  return lines;
 }
 
 async function expandInclude(ctx: Context, arg: string, l: ConfigLine): Promise<string[]> {
@@ -264,7 +312,12 @@ async function expandInclude(ctx: Context, arg: string, l: ConfigLine): Promise<
   if (arg.startsWith('~')) pattern = expandTilde(arg, ctx, l);
   else if (!path.isAbsolute(arg)) pattern = joinRaw(ctx.sshDir, arg);
   else pattern = arg;
-  return glob(pattern);
+  let matches = ctx.seen.globs.get(pattern);
+  if (matches === undefined) {
+    matches = await glob(pattern);
+    ctx.seen.globs.set(pattern, matches);
+  }
+  return matches;
 }
 
 function finish(ctx: Context, alias: string, c: Collected): HostConfig {
