@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lexConfig } from '../../electron/core/ssh/config/config-lexer.js';
 import { hostApplies } from '../../electron/core/ssh/config/host-patterns.js';
 import { listHostAliases, resolveHostConfig, type ResolveOptions } from '../../electron/core/ssh/config/ssh-config.js';
-import { asyncOutcomeOf, bounded, outcomeOf, runs, textFrom } from './bounds.js';
+import { asyncOutcomeOf, bounded, expectTidyMessage, outcomeOf, runs, textFrom } from './bounds.js';
 
 // ~/.ssh/config of any content, with Include trees of any shape (loops, deep chains, the same
 // file included many times over): every alias resolves or is refused as BAD_INPUT naming a file,
@@ -40,7 +40,8 @@ const configLine = fc.oneof(
     'Match all', 'Match exec "touch /nonexistent/x"', 'Match host plex', 'Match', '  HostName %h.example.com', '  HostName %x',
     '  HostName=plex.example.com', '  User media', '  User "two words"', '  Port 2222', '  Port 0', '  Port 99999', '  Port',
     '  IdentityFile ~/.ssh/id_%h_%r_%%', '  IdentityFile ~bob/key', '  IdentityFile none', '  IdentityFile %', '  ProxyJump bastion,nas:2222',
-    '  ProxyJump none', '  ProxyCommand ssh -W %h:%p gw', '  ProxyCommand', '  User "unclosed', '# comment', '', '\uFEFFHost plex'),
+    '  ProxyJump none', '  ProxyCommand ssh -W %h:%p gw', '  ProxyCommand', '  User "unclosed', '# comment', '', '\uFEFFHost plex',
+    `  Port 22\u001b[2J${'9'.repeat(300)}`, `  IdentityFile ~\u001b[2J${'u'.repeat(300)}/key`, `Include ~\u0007${'v'.repeat(300)}/x`),
   textFrom(['Host', 'Include', ' ', '=', '"', "'", '\\', '#', '\t', '\r', 'f1', '*', '%h', '~'], 8),
 );
 const configText = fc.array(configLine, { maxLength: 10 }).map((lines) => lines.join('\n'));
@@ -63,8 +64,9 @@ async function expectResolvedOrRefused(aliases = ALIASES): Promise<void> {
       for (const file of identityFiles) expect(path.isAbsolute(file)).toBe(true);
     } else {
       expect(result.error.code).toBe('BAD_INPUT');
-      // Every refusal points at a file the person can open.
+      // Every refusal points at a file the person can open, and shows what is wrong in it briefly.
       expect(result.error.message).toContain(sshDir);
+      expectTidyMessage(result.error, 600);
     }
   }
   const listed = await asyncOutcomeOf(listHostAliases(options));
@@ -76,7 +78,10 @@ describe('ssh config, for any content', () => {
     fc.assert(
       fc.property(fc.oneof(configText, fc.string({ unit: 'binary', maxLength: 300 })), (text) => {
         const result = outcomeOf(() => lexConfig(text, '/home/alice/.ssh/config'));
-        if (!result.ok) expect(result.error.code).toBe('BAD_INPUT');
+        if (!result.ok) {
+          expect(result.error.code).toBe('BAD_INPUT');
+          expectTidyMessage(result.error);
+        }
       }),
       runs(500),
     );

@@ -368,6 +368,12 @@ Host *
   });
 
   // Found by test/property/ssh-config.test.ts.
+  it('shows a bad value from the config briefly and with control characters written out', async () => {
+    const file = await config(`Host plex\n  Port 22\u001b[2J${'9'.repeat(300)}\n`);
+    const error = await badInputOf(resolveHostConfig('plex', options));
+    expect(error.message).toBe(`${file}:2: Port "22\\u001b[2J${'9'.repeat(54)}…" is not a port number from 1 to 65535.`);
+  });
+
   it('matches a Host pattern full of * against a long alias without stalling', async () => {
     // The regular expression this used to build backtracked for hours on this pair.
     expect(bounded(() => hostApplies('a'.repeat(80), ['*a*a*a*a*a*a*a*a*b']))).toBe(false);

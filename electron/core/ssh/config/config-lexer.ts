@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { badInput, type ReclaimError } from '../../common/errors.js';
-import { where, type ConfigLine } from './config-line.js';
+import { displayKeyword, where, type ConfigLine } from './config-line.js';
 
 // Reading an ssh config file into lines the way OpenSSH's readconf.c does: keywords are
 // case-insensitive and written `Keyword value`, `Keyword=value` or `Keyword = value`; arguments
@@ -68,7 +68,7 @@ function parseLine(raw: string, file: string, line: number): ConfigLine | null {
   const args = splitArgs(rest);
   if (args === null) {
     throw badInput(
-      `${where(result)}: a quote on this ${keyword} line is never closed.`,
+      `${where(result)}: a quote on this ${displayKeyword(result)} line is never closed.`,
       `Close the quote (or remove it) on line ${line} of ${file}.`,
       { file, line },
     );

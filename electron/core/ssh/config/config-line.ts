@@ -1,4 +1,5 @@
 import { badInput, type ReclaimError } from '../../common/errors.js';
+import { quoteInput } from '../../common/quote-input.js';
 
 // One line of an ssh config as readconf.c sees it, the checks on its arguments, and errors that
 // point the person at the file and line to fix.
@@ -31,9 +32,9 @@ const KEYWORD_NAMES: Record<string, string> = {
   proxycommand: 'ProxyCommand',
 };
 
-/** The keyword as ssh_config(5) spells it. */
+/** The keyword as ssh_config(5) spells it; any other word as written, quoted and cut short. */
 export function displayKeyword(l: ConfigLine): string {
-  return KEYWORD_NAMES[l.keyword] ?? l.keyword;
+  return KEYWORD_NAMES[l.keyword] ?? quoteInput(l.keyword);
 }
 
 export function missingValue(l: ConfigLine): ReclaimError {
@@ -75,7 +76,7 @@ export function portArg(l: ConfigLine): number {
   const port = /^[0-9]+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw badInput(
-      `${where(l)}: Port "${value}" is not a port number from 1 to 65535.`,
+      `${where(l)}: Port ${quoteInput(value)} is not a port number from 1 to 65535.`,
       `Fix the Port on line ${l.line} of ${l.file}.`,
       { file: l.file, line: l.line },
     );

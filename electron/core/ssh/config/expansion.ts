@@ -1,4 +1,5 @@
 import { badInput } from '../../common/errors.js';
+import { quoteInput } from '../../common/quote-input.js';
 import { displayKeyword, where, type ConfigLine } from './config-line.js';
 import { joinRaw } from './include-glob.js';
 
@@ -20,7 +21,7 @@ export function percentExpand(value: string, from: ConfigLine, tokens: Map<strin
     }
     const expand = key === undefined ? undefined : tokens.get(key);
     if (!expand) {
-      const token = key === undefined ? 'a lone "%" at the end' : `the token %${key}`;
+      const token = key === undefined ? 'a lone "%" at the end' : `the token ${quoteInput(`%${key}`)}`;
       const known = [...tokens.keys()].map((k) => `%${k}`).join(' ');
       throw badInput(
         `${where(from)}: ${displayKeyword(from)} uses ${token}, which Reclaim cannot expand here.`,
@@ -41,8 +42,8 @@ export function expandTilde(value: string, home: { homeDir: string; localUser: s
   const rest = slash === -1 ? '' : value.slice(slash + 1);
   if (user !== '' && user !== home.localUser) {
     throw badInput(
-      `${where(from)}: ${displayKeyword(from)} refers to another user's home directory (~${user}).`,
-      `Write the full path instead of ~${user} on line ${from.line} of ${from.file}.`,
+      `${where(from)}: ${displayKeyword(from)} refers to another user's home directory (${quoteInput(`~${user}`)}).`,
+      `Write the full path instead of ${quoteInput(`~${user}`)} on line ${from.line} of ${from.file}.`,
       { file: from.file, line: from.line },
     );
   }
