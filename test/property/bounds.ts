@@ -12,7 +12,7 @@ const SYNC_CALL_LIMIT_MS = 5_000;
 /** The same for one asynchronous run (file reads included). */
 const ASYNC_RUN_LIMIT_MS = 10_000;
 /** Past this, a property stops starting new runs (it still passes on what it ran). */
-const PROPERTY_TIME_LIMIT_MS = 2_500;
+const PROPERTY_TIME_LIMIT_MS = 2_000;
 
 const context = vm.createContext({});
 const callRun = new vm.Script('run()');

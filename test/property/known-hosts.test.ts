@@ -69,7 +69,7 @@ describe('known_hosts, for any content', () => {
         expect(verdict.ok).toBe(true);
         expect((await asyncOutcomeOf(knownKeyTypes([file], host, p))).ok).toBe(true);
       }),
-      runs(200),
+      runs(150),
     );
   });
 });

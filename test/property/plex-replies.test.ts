@@ -53,7 +53,7 @@ describe('Plex replies, whatever is sent', () => {
           if (!result.ok) expectTidyMessage(result.error, 600);
         }
       }),
-      runs(150),
+      runs(100),
     );
   });
 
@@ -66,7 +66,7 @@ describe('Plex replies, whatever is sent', () => {
           expect(error).toBeInstanceOf(UnreadableReplyError);
         }
       }),
-      runs(300),
+      runs(150),
     );
   });
 });
@@ -102,7 +102,7 @@ describe('Plex replies round-trip', () => {
         const contentType = asJson ? 'application/json' : 'text/xml;charset=utf-8';
         expect(readIdentityReply({ status: 200, contentType, body: text })).toEqual(id);
       }),
-      runs(300),
+      runs(200),
     );
   });
 
@@ -121,7 +121,7 @@ describe('Plex replies round-trip', () => {
           expect(readClaimTokenReply(json({ token }))).toBe(token);
         },
       ),
-      runs(300),
+      runs(200),
     );
   });
 });

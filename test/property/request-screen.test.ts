@@ -77,7 +77,7 @@ describe('the request screen, for any first bytes', () => {
           if (name === 'sec-fetch-site') expect(['same-origin', 'none']).toContain(value);
         }
       }),
-      runs(1500),
+      runs(1000),
     );
   });
 
