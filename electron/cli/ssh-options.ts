@@ -3,6 +3,7 @@ import { findAgent } from '../core/ssh/agent.js';
 import { reclaimKnownHostsFile, userKnownHostsFiles } from '../core/common/app-paths.js';
 import { checkIdentityFile } from '../core/ssh/auth.js';
 import { badInput } from '../core/common/errors.js';
+import { checkKnownHostsFile } from '../core/ssh/host-keys/known-hosts.js';
 import type { HostKeyStore } from '../core/ssh/host-keys/policy.js';
 import type { Prompter } from '../core/ssh/prompter.js';
 import { resolveRoute } from '../core/ssh/route.js';
@@ -37,7 +38,7 @@ SSH options:
       --known-hosts FILE  trust only the keys in FILE, and record newly accepted keys there
       --accept-new        accept and record a server key seen for the first time (never a changed one)
   -J, --jump HOSTS        reach the server through jump host(s): [user@]host[:port][,...]
-  -F, --config FILE       ssh config file to read (default ~/.ssh/config)
+  -F, --config FILE       ssh config file to read (default ~/.ssh/config); it must exist, as with ssh -F
       --json              print JSON lines on stdout and never wait for input
       --verbose           also print Reclaim's log lines on stderr (they always go to its log file)`;
 
@@ -62,13 +63,14 @@ export async function routeFromOptions(target: string, values: SshOptionValues):
     target,
     port: values.port === undefined ? undefined : parsePort(values.port, 'SSH port (-p)'),
     jump: values.jump,
-    config: values.config ? { configFile: values.config } : {},
+    config: values.config ? { configFile: values.config, configFileMustExist: true } : {},
   });
 }
 
 export async function connectSettingsFromOptions(values: SshOptionValues): Promise<ConnectSettings> {
   const prompter: Prompter = isInteractive(values) ? terminalPrompter() : {};
   if (values.identity) await checkIdentityFile(values.identity);
+  if (values['known-hosts']) await checkKnownHostsFile(values['known-hosts']);
   const agent = findAgent();
   if (values.agent && !agent) {
     throw badInput(

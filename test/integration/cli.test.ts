@@ -231,6 +231,56 @@ describe('bad input', () => {
     expect(String(error.fix).length).toBeGreaterThan(10);
   });
 
+  // Issue #8 §5. The server is 127.0.0.1:1, so a check that is missing shows as CONNECT_FAILED
+  // (exit 1) instead of reaching any other machine.
+  const unreachable = 'nobody@127.0.0.1:1';
+  async function badInputFrom(args: string[]): Promise<{ message: string; fix: string }> {
+    const run = runCli([...args, '--json'], { home });
+    const exit = await exitOf(run);
+    const error = run.events.events.at(-1)!;
+    expect(error).toMatchObject({ event: 'error', code: 'BAD_INPUT' });
+    expect(exit.code).toBe(2);
+    return error as unknown as { message: string; fix: string };
+  }
+
+  it('refuses a -F file that does not exist, naming it', async () => {
+    const missing = path.join(home, 'no-such-config');
+    expect((await badInputFrom(['tunnel', unreachable, '-F', missing])).message).toBe(`The SSH config file ${missing} does not exist.`);
+  });
+
+  it('names the -F file, not ~/.ssh/config, in an error about what it says', async () => {
+    const config = path.join(home, 'other-config');
+    await writeFile(config, 'Host tunnelled\n  HostName 127.0.0.1\n  ProxyCommand nc %h %p\n');
+    const error = await badInputFrom(['tunnel', 'tunnelled', '-F', config]);
+    expect(error.message).toContain(`${config} reaches tunnelled with ProxyCommand`);
+    expect(error.message).not.toContain('~/.ssh/config');
+  });
+
+  it('names a bad -J hop as a jump host, with its position', async () => {
+    expect((await badInputFrom(['tunnel', unreachable, '-J', ','])).message).toBe('Jump host 1 of 2 is empty (in ",").');
+    expect((await badInputFrom(['tunnel', unreachable, '-J', '127.0.0.1,bad host'])).message).toMatch(/^Jump host 2 of 2 \("bad host"\): /);
+  });
+
+  it('echoes at most 60 characters of a 2000-character host name', async () => {
+    const error = await badInputFrom(['tunnel', `${'h'.repeat(2000)}.example`]);
+    expect(error.message).toBe(`Host "${'h'.repeat(60)}…" is not a valid host name or IP address.`);
+  });
+
+  it('refuses --known-hosts naming a directory, naming it', async () => {
+    const folder = path.join(home, 'known-hosts-dir');
+    await mkdir(folder, { recursive: true });
+    expect((await badInputFrom(['tunnel', unreachable, '--known-hosts', folder])).message).toContain(folder);
+  });
+
+  it('never sends what a corrupt key file holds to the terminal', async () => {
+    const corrupt = path.join(home, 'id_corrupt');
+    await writeFile(corrupt, '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: OWNED\u001b[2J\u001b]0;pwned\u0007,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n');
+    const run = runCli(['tunnel', unreachable, '-i', corrupt], { home });
+    expect((await exitOf(run)).code).toBe(2);
+    expect(run.stderr()).toContain(corrupt);
+    expect(run.stderr()).not.toMatch(/OWNED|pwned/i);
+  });
+
   it('explains errors in plain words without --json', async () => {
     const run = runCli(['tunnel', 'nas', '-L', 'abc'], { home });
     expect((await exitOf(run)).code).toBe(2);

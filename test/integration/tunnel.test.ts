@@ -210,6 +210,22 @@ describe('requests from other web pages', () => {
       await tunnel.close();
     }
   });
+
+  it('are refused even when the body a page posts is written to look like our headers', async () => {
+    const events = new EventLog<TunnelEvent>();
+    const tunnel = await Tunnel.open({ route: routeTo(sshd), connect: settings(), localPort: 0 }, events.push);
+    try {
+      const port = tunnel.localPort;
+      const body = `x\r\nOrigin: http://127.0.0.1:${port}\r\nSec-Fetch-Site: same-origin\r\n\r\n`;
+      // A cross-site form post with a text/plain body: the head and the body arrive in one write.
+      const posted = await rawRequest(port, `POST /hello HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: https://evil.example\r\n` +
+        `Sec-Fetch-Site: cross-site\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      expect(posted).toMatch(/^HTTP\/1\.1 403 Forbidden/);
+      expect(events.events.filter((e) => e.event === 'blocked')).toHaveLength(1);
+    } finally {
+      await tunnel.close();
+    }
+  });
 });
 
 describe('a live tunnel', () => {

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHostKeyCheck } from '../../electron/core/ssh/host-keys/policy.js';
 import {
   checkHostKey,
+  checkKnownHostsFile,
   fingerprintSha256,
   hostKeyType,
   knownHostsName,
@@ -290,5 +292,32 @@ describe('recordHostKey', () => {
     }
     await expect(recordHostKey(file, 'plex.lan', 22, { type: 'ssh-rsa', blob: keys.ed.blob })).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('a known_hosts path that is not a file', () => {
+  it('is refused as BAD_INPUT naming it, where a key would be recorded or a person named it', async () => {
+    const folder = join(dir, 'named-a-directory');
+    await mkdir(folder, { recursive: true });
+    await expect(checkKnownHostsFile(folder)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining(folder) });
+    await expect(recordHostKey(folder, 'plex.lan', 22, keys.ed)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining(folder) });
+    await expect(checkKnownHostsFile(join(dir, 'not-yet-there'))).resolves.toBeUndefined();
+  });
+
+  it('reaches the person as that BAD_INPUT, not as an SSH failure with a raw EISDIR', async () => {
+    const folder = join(dir, 'record-into-a-directory');
+    await mkdir(folder, { recursive: true });
+    const check = createHostKeyCheck({
+      host: 'plex.lan', port: 22, store: { trustFiles: [folder], recordFile: folder, acceptNew: true }, prompter: {}, askPerson: (ask) => ask(),
+    });
+    const trusted = await new Promise<boolean>((resolve) => check.verify(keys.ed.blob, resolve));
+    expect(trusted).toBe(false);
+    expect(check.failure()).toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining(folder) });
+  });
+
+  it('shows at most 60 characters of a host name it will not record', async () => {
+    await expect(recordHostKey(join(dir, 'never'), `*${'x'.repeat(2000)}`, 22, keys.ed)).rejects.toMatchObject({
+      message: `"*${'x'.repeat(59)}…" cannot be recorded as a host name in known_hosts.`,
+    });
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { readClaimReply, readIdentityReply } from '../../electron/core/plex/pms.js';
+import { readPinCheckReply, readPinReply } from '../../electron/core/plex/plex-tv.js';
 import { readFlag, readRootElement, readText, UnreadableReplyError } from '../../electron/core/plex/reply.js';
+import { reclaimErrorOf } from '../support/failure.js';
+import { bounded } from '../property/bounds.js';
 
 // PMS answers XML or JSON; whatever it sends, "claimed" must be read exactly or not at all.
 
@@ -39,4 +43,32 @@ describe('reading a Plex reply', () => {
       expect(() => readFlag(fields as Record<string, string>, 'claimed')).toThrow(UnreadableReplyError);
     },
   );
+});
+
+// Found by test/property/plex-replies.test.ts.
+describe('replies that used to break the readers', () => {
+  it('reads a root element whose attributes are named like Object methods', () => {
+    const fields = readRootElement(xml('<MediaContainer valueOf="" constructor="x" claimed="1" machineIdentifier="abcdef012" version="1"/>'), ['MediaContainer']);
+    expect(readFlag(fields, 'claimed')).toBe(true);
+    expect(readIdentityReply(json('{"MediaContainer":{"toString":"x","claimed":false,"machineIdentifier":"abcdef012","version":"1"}}')).claimed).toBe(false);
+  });
+
+  it('refuses a claim answered with a megabyte of "<" at once, instead of hanging', async () => {
+    const error = await reclaimErrorOf(Promise.resolve().then(() => bounded(() => readClaimReply({ status: 500, contentType: 'text/html', body: '<'.repeat(1024 * 1024) }))));
+    expect(error.code).toBe('SERVER_CANNOT_REACH_PLEX_TV');
+  });
+
+  it('quotes what the server said without its control characters, and briefly', async () => {
+    const error = await reclaimErrorOf(Promise.resolve().then(() => readIdentityReply({ ...xml(`\u001b[2J\u001b]0;owned\u0007${'x'.repeat(5000)}`), status: 502 })));
+    expect(error.code).toBe('PMS_BAD_REPLY');
+    expect(error.message).not.toMatch(/[\u0000-\u001f]/);
+    expect(error.message.length).toBeLessThan(400);
+  });
+
+  it('takes a plex.tv reply of null or a list as unreadable, not as a crash', async () => {
+    for (const body of ['null', '[]', '7']) {
+      expect((await reclaimErrorOf(Promise.resolve().then(() => readPinReply(json(body))))).code).toBe('PLEX_TV_ERROR');
+      expect((await reclaimErrorOf(Promise.resolve().then(() => readPinCheckReply(json(body))))).code).toBe('PLEX_TV_ERROR');
+    }
+  });
 });

@@ -17,6 +17,7 @@ beforeAll(async () => {
     'Host plex', '  HostName media.example.com', '  User media', '  Port 2222', '  ProxyJump ops@bastion:2200',
     'Host bastion', '  HostName bastion.example.com',
     'Host tunnelled', '  ProxyCommand cloudflared access ssh --hostname %h',
+    'Host badjump', '  ProxyJump "bastion,bad host"',
     '',
   ].join('\n'));
 });
@@ -41,5 +42,17 @@ describe('the route to a server', () => {
     expect(error.code).toBe('BAD_INPUT');
     expect(error.message).toMatch(/ProxyCommand, which Reclaim never runs/);
     expect(error.fix).toMatch(/ProxyJump|-J/);
+  });
+
+  it('names the config file it read, not ~/.ssh/config, when that file is another one', async () => {
+    const error = await reclaimErrorOf(resolveRoute({ target: 'tunnelled', config: { configFile: config, homeDir: dir, localUser: 'me' } }));
+    expect(error.message).toBe(`${config} reaches tunnelled with ProxyCommand, which Reclaim never runs (it would execute a program from the config).`);
+  });
+
+  it('names the jump host, its position and the ProxyJump it came from', async () => {
+    const fromConfig = await reclaimErrorOf(resolveRoute({ target: 'badjump', config: { configFile: config, homeDir: dir, localUser: 'me' } }));
+    expect(fromConfig.message).toBe(`The ProxyJump for badjump in ${config}: Jump host 2 of 2 ("bad host"): Host "bad host" is not a valid host name or IP address.`);
+    const typed = await reclaimErrorOf(resolveRoute({ target: 'plex', jump: ',', config: { configFile: config, homeDir: dir, localUser: 'me' } }));
+    expect(typed.message).toBe('Jump host 1 of 2 is empty (in ",").');
   });
 });

@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isReclaimError } from '../../electron/core/common/errors.js';
+import { hostApplies } from '../../electron/core/ssh/config/host-patterns.js';
 import { listHostAliases, resolveHostConfig, type ResolveOptions } from '../../electron/core/ssh/config/ssh-config.js';
+import { bounded } from '../property/bounds.js';
 
 let home: string;
 let options: ResolveOptions;
@@ -356,6 +358,38 @@ Host *
 
   it('rejects a config path that is not a regular file', async () => {
     await badInputOf(resolveHostConfig('plex', { ...options, configFile: home }));
+  });
+
+  it('rejects a config file the person named (ssh -F) that does not exist, naming it', async () => {
+    const named = path.join(home, 'nope', 'config');
+    const error = await badInputOf(resolveHostConfig('plex', { ...options, configFile: named, configFileMustExist: true }));
+    expect(error.message).toBe(`The SSH config file ${named} does not exist.`);
+    await badInputOf(listHostAliases({ ...options, configFile: named, configFileMustExist: true }));
+  });
+
+  // Found by test/property/ssh-config.test.ts.
+  it('shows a bad value from the config briefly and with control characters written out', async () => {
+    const file = await config(`Host plex\n  Port 22\u001b[2J${'9'.repeat(300)}\n`);
+    const error = await badInputOf(resolveHostConfig('plex', options));
+    expect(error.message).toBe(`${file}:2: Port "22\\u001b[2J${'9'.repeat(54)}…" is not a port number from 1 to 65535.`);
+  });
+
+  it('matches a Host pattern full of * against a long alias without stalling', async () => {
+    // The regular expression this used to build backtracked for hours on this pair.
+    expect(bounded(() => hostApplies('a'.repeat(80), ['*a*a*a*a*a*a*a*a*b']))).toBe(false);
+    expect(bounded(() => hostApplies(`${'a'.repeat(80)}b`, ['*a*a*a*a*a*a*a*a*b']))).toBe(true);
+  });
+
+  it('refuses an Include chain that fans out, instead of reading the same files millions of times', async () => {
+    // Three Includes of the next file, sixteen deep: 43 million files to enter.
+    for (let level = 0; level < 16; level++) {
+      const next = `fan${level + 1}.conf`;
+      await write(level === 0 ? 'config' : `fan${level}.conf`, `Include ${next} ${next} ${next}\n`);
+    }
+    await write('fan16.conf', 'User deep\n');
+    const error = await badInputOf(resolveHostConfig('plex', options));
+    expect(error.message).toMatch(/read more than \d+ files/);
+    expect(error.message).toContain(path.join(home, '.ssh'));
   });
 });
 

@@ -55,4 +55,28 @@ describe('ports and far ends', () => {
       { user: 'ops', host: 'inner', port: 2222 },
     ]);
   });
+
+  it('names a bad jump host by its position, and an empty one as empty', () => {
+    const bad = inputError(() => parseJumpList('bastion,bad host,inner'));
+    expect(bad.code).toBe('BAD_INPUT');
+    expect(bad.message).toBe('Jump host 2 of 3 ("bad host"): Host "bad host" is not a valid host name or IP address.');
+    expect(bad.fix).toMatch(/separated by commas/);
+    // `-J ,` used to say "No server was given.", as if the server itself were missing.
+    expect(inputError(() => parseJumpList(',')).message).toBe('Jump host 1 of 2 is empty (in ",").');
+    expect(inputError(() => parseJumpList('bastion,')).message).toMatch(/^Jump host 2 of 2 is empty/);
+  });
+});
+
+describe('what is echoed back', () => {
+  it('shows at most 60 characters of what was typed', () => {
+    const error = inputError(() => parseSshAddress(`${'a'.repeat(2000)} b`));
+    expect(error.message).toBe(`Host "${'a'.repeat(60)}…" is not a valid host name or IP address.`);
+    expect(inputError(() => parsePort('9'.repeat(500), 'SSH port')).message).toBe(`SSH port "${'9'.repeat(60)}…" is not a port number.`);
+  });
+
+  it('writes control characters out instead of sending them to the terminal', () => {
+    expect(inputError(() => parseSshAddress('nas\u001b[2J\nFix- run rm')).message).toBe(
+      'Host "nas\\u001b[2J\\nFix- run rm" is not a valid host name or IP address.',
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { badInput } from './errors.js';
+import { badInput, isReclaimError } from './errors.js';
+import { quoteInput } from './quote-input.js';
 
 // Parsing of what a person types: `[user@]host[:port]`, `HOST:PORT`, jump lists and port numbers.
 // Every rejection names the bad value and shows a form that works, because these strings come
@@ -23,7 +24,7 @@ export function parsePort(text: string, what: string, options: { allowZero?: boo
   const min = options.allowZero ? 0 : 1;
   if (!/^\d{1,5}$/.test(text.trim()) || Number(text) < min || Number(text) > 65535) {
     throw badInput(
-      `${what} "${text}" is not a port number.`,
+      `${what} ${quoteInput(text)} is not a port number.`,
       `Use a whole number from ${min} to 65535${options.allowZero ? ' (0 picks any free port)' : ''}.`,
     );
   }
@@ -34,12 +35,12 @@ export function validateHost(host: string, what = 'Host'): string {
   if (net.isIP(host) || HOST_NAME.test(host)) return host;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) {
     throw badInput(
-      `${what} "${host}" looks like a web address.`,
+      `${what} ${quoteInput(host)} looks like a web address.`,
       'Give just the server name or IP address, for example myserver.example.com or 192.168.1.20.',
     );
   }
   throw badInput(
-    `${what} "${host}" is not a valid host name or IP address.`,
+    `${what} ${quoteInput(host)} is not a valid host name or IP address.`,
     'Use the server name or IP address only, for example myserver.example.com, 192.168.1.20 or [2001:db8::1].',
   );
 }
@@ -55,7 +56,7 @@ export function parseSshAddress(text: string): SshAddress {
     user = rest.slice(0, at);
     rest = rest.slice(at + 1);
     if (!USER_NAME.test(user)) {
-      throw badInput(`User name "${user}" is not valid.`, 'Write the login name before an @, for example plex@myserver.example.com.');
+      throw badInput(`User name ${quoteInput(user)} is not valid.`, 'Write the login name before an @, for example plex@myserver.example.com.');
     }
   }
   let host = rest;
@@ -81,15 +82,32 @@ export function parseHostPort(text: string, what: string): HostPort {
   const plain = /^([^:\s]+):(\d+)$/.exec(trimmed);
   const match = bracketed ?? plain;
   if (!match) {
-    throw badInput(`${what} "${text}" is not HOST:PORT.`, 'Write it as HOST:PORT, for example 127.0.0.1:32400.');
+    throw badInput(`${what} ${quoteInput(text)} is not HOST:PORT.`, 'Write it as HOST:PORT, for example 127.0.0.1:32400.');
   }
   return { host: validateHost(match[1] ?? '', what), port: parsePort(match[2] ?? '', `${what} port`) };
 }
 
-/** A ProxyJump / -J value: comma-separated hops, each `[user@]host[:port]` or a config alias. */
+/**
+ * A ProxyJump / -J value: comma-separated hops, each `[user@]host[:port]` or a config alias. A bad
+ * hop is named by its position, since the person has to find it in the list.
+ */
 export function parseJumpList(text: string): SshAddress[] {
-  return text.split(',').map((hop) => parseSshAddress(hop));
+  const hops = text.split(',');
+  return hops.map((hop, index) => {
+    const which = `Jump host ${index + 1} of ${hops.length}`;
+    if (hop.trim() === '') {
+      throw badInput(`${which} is empty (in ${quoteInput(text)}).`, JUMP_LIST_FIX);
+    }
+    try {
+      return parseSshAddress(hop);
+    } catch (error) {
+      if (!isReclaimError(error)) throw error;
+      throw badInput(`${which} (${quoteInput(hop.trim())}): ${error.message}`, `${error.fix} ${JUMP_LIST_FIX}`);
+    }
+  });
 }
+
+const JUMP_LIST_FIX = 'Jump hosts are [user@]host[:port], separated by commas, for example ops@bastion.example.com,inner:2222.';
 
 /** The `host:port` form people recognise, with IPv6 bracketed. */
 export function formatHostPort(host: string, port: number): string {

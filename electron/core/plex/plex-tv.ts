@@ -46,24 +46,12 @@ export class PlexTvClient {
   }
 
   async createPin(): Promise<Pin> {
-    const reply = await this.send('POST', '/api/v2/pins?strong=true');
-    if (reply.status !== 200 && reply.status !== 201) throw this.unexpected('creating a sign-in PIN', reply);
-    const pin = this.json(reply, 'creating a sign-in PIN') as { id?: unknown; code?: unknown };
-    if (typeof pin.id !== 'number' || typeof pin.code !== 'string' || !/^[A-Za-z0-9]{4,64}$/.test(pin.code)) {
-      throw this.unreadable('creating a sign-in PIN');
-    }
-    return { id: pin.id, code: pin.code };
+    return readPinReply(await this.send('POST', '/api/v2/pins?strong=true'));
   }
 
   /** The user token once the person approved the PIN, null while waiting, 'expired' when gone. */
   async checkPin(pin: Pin): Promise<string | null | 'expired'> {
-    const reply = await this.send('GET', `/api/v2/pins/${pin.id}`);
-    if (reply.status === 404) return 'expired';
-    if (reply.status !== 200) throw this.unexpected('checking the sign-in', reply);
-    const body = this.json(reply, 'checking the sign-in') as { authToken?: unknown };
-    if (body.authToken === null || body.authToken === undefined || body.authToken === '') return null;
-    if (typeof body.authToken !== 'string') throw this.unreadable('checking the sign-in');
-    return body.authToken;
+    return readPinCheckReply(await this.send('GET', `/api/v2/pins/${pin.id}`));
   }
 
   /** 200 valid, 401 invalid, anything else cannot tell (plex-claim.md §2.3). */
@@ -74,32 +62,12 @@ export class PlexTvClient {
     } catch {
       return { check: 'unknown' };
     }
-    if (reply.status === 401) return { check: 'invalid' };
-    if (reply.status !== 200) return { check: 'unknown' };
-    try {
-      const user = JSON.parse(reply.body) as { username?: unknown; title?: unknown };
-      const username = typeof user.username === 'string' ? user.username : typeof user.title === 'string' ? user.title : undefined;
-      return { check: 'valid', username };
-    } catch {
-      return { check: 'valid' };
-    }
+    return readTokenCheckReply(reply);
   }
 
   /** A fresh claim token; they live about 4 minutes, so fetch one right before using it. */
   async claimToken(userToken: string): Promise<string> {
-    const reply = await this.send('GET', '/api/claim/token.json', userToken);
-    if (reply.status === 401 || reply.status === 403) {
-      throw new ReclaimError(
-        'PLEX_TOKEN_INVALID',
-        'plex.tv would not give this account a claim token (it said the sign-in is not authorized).',
-        'Sign in with Plex again. A managed or Home user cannot claim servers: use the main account.',
-        { status: reply.status },
-      );
-    }
-    if (reply.status !== 200) throw this.unexpected('fetching a claim token', reply);
-    const token = (this.json(reply, 'fetching a claim token') as { token?: unknown }).token;
-    if (typeof token !== 'string' || !/^claim-[A-Za-z0-9_-]{4,128}$/.test(token)) throw this.unreadable('fetching a claim token');
-    return token;
+    return readClaimTokenReply(await this.send('GET', '/api/claim/token.json', userToken));
   }
 
   async close(): Promise<void> {
@@ -119,29 +87,86 @@ export class PlexTvClient {
       );
     }
   }
+}
 
-  private json(reply: HttpReply, doing: string): unknown {
-    try {
-      return JSON.parse(reply.body);
-    } catch {
-      throw this.unreadable(doing);
-    }
+// Reading the replies: pure functions of the reply, so that every reply plex.tv could send can
+// be tested without a server.
+
+export function readPinReply(reply: HttpReply): Pin {
+  const doing = 'creating a sign-in PIN';
+  if (reply.status !== 200 && reply.status !== 201) throw unexpected(doing, reply);
+  const pin = jsonObject(reply, doing);
+  if (typeof pin.id !== 'number' || typeof pin.code !== 'string' || !/^[A-Za-z0-9]{4,64}$/.test(pin.code)) {
+    throw unreadable(doing);
   }
+  return { id: pin.id, code: pin.code };
+}
 
-  private unreadable(doing: string): ReclaimError {
-    return new ReclaimError(
-      'PLEX_TV_ERROR',
-      `plex.tv sent a reply Reclaim cannot read while ${doing}.`,
-      'plex.tv may be having trouble; try again in a few minutes (status.plex.tv shows outages).',
-    );
+/** The user token once the person approved the PIN, null while waiting, 'expired' when gone. */
+export function readPinCheckReply(reply: HttpReply): string | null | 'expired' {
+  const doing = 'checking the sign-in';
+  if (reply.status === 404) return 'expired';
+  if (reply.status !== 200) throw unexpected(doing, reply);
+  const { authToken } = jsonObject(reply, doing);
+  if (authToken === null || authToken === undefined || authToken === '') return null;
+  if (typeof authToken !== 'string') throw unreadable(doing);
+  return authToken;
+}
+
+/** 200 valid, 401 invalid, anything else cannot tell (plex-claim.md §2.3). */
+export function readTokenCheckReply(reply: HttpReply): { check: TokenCheck; username?: string } {
+  if (reply.status === 401) return { check: 'invalid' };
+  if (reply.status !== 200) return { check: 'unknown' };
+  try {
+    const user = JSON.parse(reply.body) as { username?: unknown; title?: unknown };
+    const username = typeof user.username === 'string' ? user.username : typeof user.title === 'string' ? user.title : undefined;
+    return { check: 'valid', username };
+  } catch {
+    return { check: 'valid' };
   }
+}
 
-  private unexpected(doing: string, reply: HttpReply): ReclaimError {
-    return new ReclaimError(
-      'PLEX_TV_ERROR',
-      `plex.tv answered HTTP ${reply.status} while ${doing}.`,
-      'plex.tv may be having trouble; try again in a few minutes (status.plex.tv shows outages).',
+export function readClaimTokenReply(reply: HttpReply): string {
+  const doing = 'fetching a claim token';
+  if (reply.status === 401 || reply.status === 403) {
+    throw new ReclaimError(
+      'PLEX_TOKEN_INVALID',
+      'plex.tv would not give this account a claim token (it said the sign-in is not authorized).',
+      'Sign in with Plex again. A managed or Home user cannot claim servers: use the main account.',
       { status: reply.status },
     );
   }
+  if (reply.status !== 200) throw unexpected(doing, reply);
+  const { token } = jsonObject(reply, doing);
+  if (typeof token !== 'string' || !/^claim-[A-Za-z0-9_-]{4,128}$/.test(token)) throw unreadable(doing);
+  return token;
+}
+
+/** The reply's JSON object; `null`, a number or a list is as unreadable as no JSON at all. */
+function jsonObject(reply: HttpReply, doing: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(reply.body);
+  } catch {
+    throw unreadable(doing);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw unreadable(doing);
+  return parsed as Record<string, unknown>;
+}
+
+function unreadable(doing: string): ReclaimError {
+  return new ReclaimError(
+    'PLEX_TV_ERROR',
+    `plex.tv sent a reply Reclaim cannot read while ${doing}.`,
+    'plex.tv may be having trouble; try again in a few minutes (status.plex.tv shows outages).',
+  );
+}
+
+function unexpected(doing: string, reply: HttpReply): ReclaimError {
+  return new ReclaimError(
+    'PLEX_TV_ERROR',
+    `plex.tv answered HTTP ${reply.status} while ${doing}.`,
+    'plex.tv may be having trouble; try again in a few minutes (status.plex.tv shows outages).',
+    { status: reply.status },
+  );
 }

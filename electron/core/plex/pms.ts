@@ -1,5 +1,5 @@
 import type { Agent } from 'undici';
-import { ReclaimError } from '../common/errors.js';
+import { printable, ReclaimError } from '../common/errors.js';
 import { BodyTooLargeError, createPool, describeNetworkError, networkErrorCode, plexRequest, type HttpReply } from './http-request.js';
 import { readFlag, readOptionalText, readRootElement, readText, UnreadableReplyError, type PlexFields } from './reply.js';
 
@@ -34,75 +34,27 @@ export class PmsClient {
   constructor(readonly baseUrl: string, private readonly headers: Record<string, string>) {}
 
   async identity(): Promise<PmsIdentity> {
-    const fields = await this.read('GET', '/identity', ['MediaContainer']);
-    return this.parse('/identity', () => ({
-      claimed: readFlag(fields, 'claimed'),
-      machineIdentifier: readText(fields, 'machineIdentifier', MACHINE_ID),
-      version: readText(fields, 'version'),
-    }));
+    return readIdentityReply(await this.send('GET', '/identity'));
   }
 
   /** The root container: readable without a token only while unclaimed and local. */
   async signIn(token?: string): Promise<PmsSignIn | 'needs-token'> {
-    const reply = await this.send('GET', '/', token);
-    if (reply.status === 401 || reply.status === 403) return 'needs-token';
-    const fields = this.root('/', reply, ['MediaContainer']);
-    return {
-      friendlyName: readOptionalText(fields, 'friendlyName'),
-      platform: readOptionalText(fields, 'platform'),
-      signInState: readOptionalText(fields, 'myPlexSigninState'),
-      mappingState: readOptionalText(fields, 'myPlexMappingState'),
-      username: readOptionalText(fields, 'myPlexUsername'),
-    };
+    return readRootReply(await this.send('GET', '/', token));
   }
 
   /** POST /myplex/claim: PMS redeems the token with plex.tv and becomes owned by its account. */
   async claim(claimToken: string, userToken?: string): Promise<{ username?: string }> {
     const path = `/myplex/claim?token=${encodeURIComponent(claimToken)}`;
     // PMS redeems the token with plex.tv before it answers, so this can take much longer than a read.
-    const reply = await this.send('POST', path, userToken, '/myplex/claim', CLAIM_TIMEOUT_MS);
-    if (reply.status === 200 || reply.status === 201 || reply.status === 204) {
-      if (!reply.body.trim()) return {};
-      try {
-        return { username: readOptionalText(readRootElement(reply, ['MyPlex', 'MediaContainer']), 'username') };
-      } catch {
-        return {}; // the claim went through; who owns it is checked by the caller afterwards
-      }
-    }
-    throw claimRefusal(reply);
+    return readClaimReply(await this.send('POST', path, userToken, '/myplex/claim', CLAIM_TIMEOUT_MS));
   }
 
   async account(token?: string): Promise<PmsSignIn | 'needs-token'> {
-    const reply = await this.send('GET', '/myplex/account', token);
-    if (reply.status === 401 || reply.status === 403) return 'needs-token';
-    const fields = this.root('/myplex/account', reply, ['MyPlex', 'MediaContainer']);
-    return {
-      signInState: readOptionalText(fields, 'signInState'),
-      mappingState: readOptionalText(fields, 'mappingState'),
-      username: readOptionalText(fields, 'username'),
-    };
+    return readAccountReply(await this.send('GET', '/myplex/account', token));
   }
 
   async close(): Promise<void> {
     await this.pool.close();
-  }
-
-  private async read(method: 'GET', path: string, roots: string[]): Promise<PlexFields> {
-    return this.root(path, await this.send(method, path), roots);
-  }
-
-  private root(path: string, reply: HttpReply, roots: string[]): PlexFields {
-    if (reply.status !== 200) throw unexpectedStatus(path, reply);
-    return this.parse(path, () => readRootElement(reply, roots));
-  }
-
-  private parse<T>(path: string, read: () => T): T {
-    try {
-      return read();
-    } catch (error) {
-      if (!(error instanceof UnreadableReplyError)) throw error;
-      throw badReply(path, error.message);
-    }
   }
 
   private async send(method: 'GET' | 'POST', path: string, token?: string, label = path, timeoutMs?: number): Promise<HttpReply> {
@@ -139,6 +91,64 @@ export class PmsClient {
   }
 }
 
+// Reading the replies: pure functions of the reply, so that every reply a server could send can
+// be tested without a server.
+
+export function readIdentityReply(reply: HttpReply): PmsIdentity {
+  const fields = rootFields('/identity', reply, ['MediaContainer']);
+  return readOrRefuse('/identity', () => ({
+    claimed: readFlag(fields, 'claimed'),
+    machineIdentifier: readText(fields, 'machineIdentifier', MACHINE_ID),
+    version: readText(fields, 'version'),
+  }));
+}
+
+export function readRootReply(reply: HttpReply): PmsSignIn | 'needs-token' {
+  if (reply.status === 401 || reply.status === 403) return 'needs-token';
+  const fields = rootFields('/', reply, ['MediaContainer']);
+  return {
+    friendlyName: readOptionalText(fields, 'friendlyName'),
+    platform: readOptionalText(fields, 'platform'),
+    signInState: readOptionalText(fields, 'myPlexSigninState'),
+    mappingState: readOptionalText(fields, 'myPlexMappingState'),
+    username: readOptionalText(fields, 'myPlexUsername'),
+  };
+}
+
+export function readAccountReply(reply: HttpReply): PmsSignIn | 'needs-token' {
+  if (reply.status === 401 || reply.status === 403) return 'needs-token';
+  const fields = rootFields('/myplex/account', reply, ['MyPlex', 'MediaContainer']);
+  return {
+    signInState: readOptionalText(fields, 'signInState'),
+    mappingState: readOptionalText(fields, 'mappingState'),
+    username: readOptionalText(fields, 'username'),
+  };
+}
+
+export function readClaimReply(reply: HttpReply): { username?: string } {
+  if (reply.status !== 200 && reply.status !== 201 && reply.status !== 204) throw claimRefusal(reply);
+  if (!reply.body.trim()) return {};
+  try {
+    return { username: readOptionalText(readRootElement(reply, ['MyPlex', 'MediaContainer']), 'username') };
+  } catch {
+    return {}; // the claim went through; who owns it is checked by the caller afterwards
+  }
+}
+
+function rootFields(path: string, reply: HttpReply, roots: string[]): PlexFields {
+  if (reply.status !== 200) throw unexpectedStatus(path, reply);
+  return readOrRefuse(path, () => readRootElement(reply, roots));
+}
+
+function readOrRefuse<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof UnreadableReplyError)) throw error;
+    throw badReply(path, error.message);
+  }
+}
+
 function badReply(path: string, why: string): ReclaimError {
   return new ReclaimError(
     'PMS_BAD_REPLY',
@@ -149,11 +159,12 @@ function badReply(path: string, why: string): ReclaimError {
 }
 
 function unexpectedStatus(path: string, reply: HttpReply): ReclaimError {
-  return badReply(path, `HTTP ${reply.status}${reply.body ? `: ${reply.body.trim().slice(0, 120)}` : ''}`);
+  const said = excerpt(reply.body, 120);
+  return badReply(path, `HTTP ${reply.status}${said ? `: ${said}` : ''}`);
 }
 
 function claimRefusal(reply: HttpReply): ReclaimError {
-  const said = reply.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160);
+  const said = excerpt(reply.body, 160);
   const facts = { status: reply.status, serverSaid: said };
   if (reply.status === 401) {
     return new ReclaimError(
@@ -188,4 +199,13 @@ function claimRefusal(reply: HttpReply): ReclaimError {
     );
   }
   return badReply('/myplex/claim', `HTTP ${reply.status}${said ? `: ${said}` : ''}`);
+}
+
+/**
+ * What the server said, fit for a message: tags and runs of space collapsed, control characters
+ * dropped (it has not proved it is Plex), cut short. Linear in the body, which may be 1 MiB.
+ */
+function excerpt(body: string, max: number): string {
+  const text = printable(body.replace(/<[^<>]*>/g, ' ').replace(/\s+/g, ' ').trim());
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

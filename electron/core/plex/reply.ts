@@ -25,7 +25,7 @@ function readJson(text: string, rootNames: string[]): PlexFields {
   if (typeof root !== 'object' || root === null || Array.isArray(root)) {
     throw new UnreadableReplyError(`the reply has no ${rootNames.join(' or ')}`);
   }
-  const fields: PlexFields = {};
+  const fields = noFields();
   for (const [key, value] of Object.entries(root)) {
     if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) fields[key] = value as PlexFields[string];
   }
@@ -50,13 +50,18 @@ export function readXmlRoot(text: string, rootNames: string[]): PlexFields {
   return readXml(text.trim(), rootNames);
 }
 
+/** Fields with no prototype: a reply's "constructor" or "__proto__" is just another name. */
+function noFields(): PlexFields {
+  return Object.create(null) as PlexFields;
+}
+
 function readXml(text: string, rootNames: string[]): PlexFields {
   const body = text.replace(/^<\?xml[^>]*\?>\s*/, '');
   const open = /^<([A-Za-z][\w.-]*)((?:\s+[\w:.-]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/.exec(body);
   if (!open) throw new UnreadableReplyError('the reply is neither JSON nor the XML Plex sends');
   const [, name, attributeText = ''] = open;
   if (!rootNames.includes(name!)) throw new UnreadableReplyError(`the reply is <${name}>, not ${rootNames.map((n) => `<${n}>`).join(' or ')}`);
-  const fields: PlexFields = {};
+  const fields = noFields();
   for (const match of attributeText.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
     // Two values for one name (claimed="0" claimed="1") could be read either way: refuse both.
     if (match[1]! in fields) throw new UnreadableReplyError(`the reply gives "${match[1]}" twice`);

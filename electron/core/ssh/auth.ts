@@ -60,7 +60,7 @@ export async function checkIdentityFile(file: string): Promise<Buffer> {
     const data = await fs.readFile(file);
     const parsed = ssh2.utils.parseKey(data);
     const problem = parsed instanceof Error
-      ? (/passphrase/i.test(parsed.message) ? undefined : parsed.message)
+      ? (/passphrase/i.test(parsed.message) ? undefined : keyProblem(parsed.message))
       : (Array.isArray(parsed) ? parsed[0] : parsed)?.isPrivateKey() ? undefined : 'it is a public key';
     if (problem) {
       throw badInput(
@@ -76,6 +76,17 @@ export async function checkIdentityFile(file: string): Promise<Buffer> {
       'Check the path, and that your user may read the file.',
     );
   }
+}
+
+/**
+ * ssh2's reason in our words. Its messages quote what the file holds (a cipher or key type name
+ * read from the file), and a file's bytes never go to the screen: they may be anything.
+ */
+function keyProblem(ssh2Message: string): string {
+  if (/cipher/i.test(ssh2Message)) return 'it is encrypted in a way Reclaim cannot read';
+  if (/key type|OID/i.test(ssh2Message)) return 'its key type is not one Reclaim supports';
+  if (/^Unsupported key format$/i.test(ssh2Message)) return 'it is not a private key in OpenSSH or PEM format';
+  return 'it is damaged, or not a private key';
 }
 
 export function createAuthHandler(options: {

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { badInput } from '../common/errors.js';
+import { badInput, isReclaimError } from '../common/errors.js';
 import type { SshHop } from './connect.js';
 import { resolveHostConfig, type ResolveOptions } from './config/ssh-config.js';
 import { parseJumpList, parseSshAddress, type SshAddress } from '../common/target.js';
@@ -38,7 +38,7 @@ async function resolveHop(
   if (depth >= MAX_HOPS) {
     throw badInput(
       `The jump hosts for ${label} go more than ${MAX_HOPS} hops deep.`,
-      'Check ProxyJump in ~/.ssh/config for a loop (a host that jumps through itself).',
+      `Check ProxyJump in ${configName(config)} for a loop (a host that jumps through itself).`,
     );
   }
   const hostConfig = await resolveHostConfig(address.host, config);
@@ -51,18 +51,36 @@ async function resolveHop(
   };
   if (hostConfig.proxyCommand && jumpOverride === undefined) {
     throw badInput(
-      `~/.ssh/config reaches ${label} with ProxyCommand, which Reclaim never runs (it would execute a program from the config).`,
+      `${configName(config)} reaches ${label} with ProxyCommand, which Reclaim never runs (it would execute a program from the config).`,
       'Use ProxyJump in the config, or give the jump host instead (the Jump host field in the app, -J user@bastion.example.com on the command line).',
     );
   }
   const jumpSpec = jumpOverride ?? hostConfig.proxyJump;
   if (!jumpSpec) return [hop];
   const before: SshHop[] = [];
-  for (const [index, jump] of parseJumpList(jumpSpec).entries()) {
+  for (const [index, jump] of jumpList(jumpSpec, jumpOverride === undefined ? { label, config } : undefined).entries()) {
     const jumpLabel = jumpSpec.split(',')[index]!.trim();
     // Only the first jump host may have its own ProxyJump applied; later ones are reached
     // through the hop before them, as with `ssh -J a,b`.
     before.push(...(await resolveHop(jump, jumpLabel, undefined, index === 0 ? undefined : '', config, depth + 1)));
   }
   return [...before, hop];
+}
+
+/** The config file as the person knows it: the one they named, else ~/.ssh/config. */
+function configName(config: ResolveOptions): string {
+  return config.configFile ?? '~/.ssh/config';
+}
+
+/** The hops of a -J value, or of a ProxyJump from the config (`fromConfig`), which a bad hop names. */
+function jumpList(spec: string, fromConfig: { label: string; config: ResolveOptions } | undefined): SshAddress[] {
+  try {
+    return parseJumpList(spec);
+  } catch (error) {
+    if (!fromConfig || !isReclaimError(error)) throw error;
+    throw badInput(
+      `The ProxyJump for ${fromConfig.label} in ${configName(fromConfig.config)}: ${error.message}`,
+      `Fix that ProxyJump line in ${configName(fromConfig.config)} (or a file it includes). ${error.fix}`,
+    );
+  }
 }

@@ -1,23 +1,22 @@
-import type { Stats } from 'node:fs';
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { badInput } from '../../common/errors.js';
+import { missingValue, patternArgs, portArg, singleArg, where, type ConfigLine } from './config-line.js';
+import { readConfigLines } from './config-lexer.js';
+import { expandTilde, percentExpand } from './expansion.js';
+import { hostApplies, isLiteralHost, matchApplies } from './host-patterns.js';
+import { glob, joinRaw } from './include-glob.js';
 
-// A reader for the parts of ~/.ssh/config that Reclaim needs, following OpenSSH's own rules
-// (ssh_config(5) and readconf.c) so that an alias means here what it means to `ssh`:
+// What ~/.ssh/config says about a host, for the parts Reclaim needs, following OpenSSH's own
+// rules (ssh_config(5) and readconf.c) so that an alias means here what it means to `ssh`:
 //
-//  - keywords are case-insensitive and written `Keyword value`, `Keyword=value` or
-//    `Keyword = value`; arguments are split like OpenSSH's argv_split (double or single quotes,
-//    backslash escapes, `#` starting a word ends the line);
 //  - the first value obtained for a parameter wins, except IdentityFile, which accumulates;
-//  - `Host` patterns use `*`, `?` and `!` negation;
 //  - `Include` takes paths relative to ~/.ssh, with `~` and glob wildcards, and is only followed
-//    inside a block that applies.
+//    inside a block that applies; loops and nesting deeper than OpenSSH's limit are refused.
 //
 // Deliberately different from OpenSSH, for safety: nothing is ever executed and no name is ever
-// looked up. `Match all` applies; every other `Match` (exec, host, user, canonical, ...) is
-// treated as not applying. ProxyCommand is reported, never run.
+// looked up (see host-patterns.ts). ProxyCommand is reported, never run.
 
 export interface HostConfig {
   /** HostName, with %h expanded to the alias and %% to %, lowercased as ssh does. */
@@ -46,10 +45,18 @@ export interface ResolveOptions {
   homeDir?: string;
   /** Defaults to os.userInfo().username. */
   localUser?: string;
+  /** configFile was named by the person (ssh -F): a missing file is an error, as with ssh. */
+  configFileMustExist?: boolean;
 }
 
 /** OpenSSH's READCONF_MAX_DEPTH: the user config is depth 0. */
 const MAX_INCLUDE_DEPTH = 16;
+/**
+ * Files entered to answer one question. A file may be included several times (legitimately, from
+ * different Host blocks), but a chain that includes each next file several times grows
+ * exponentially: three Includes of the next file, sixteen deep, is 43 million files to enter.
+ */
+const MAX_FILES_ENTERED = 4096;
 
 interface Context {
   configFile: string;
@@ -57,17 +64,16 @@ interface Context {
   localUser: string;
   /** Where relative Include paths live (~/.ssh for the user configuration). */
   sshDir: string;
-}
-
-interface ConfigLine {
-  file: string;
-  line: number;
-  /** Lowercased. */
-  keyword: string;
-  /** The arguments after unquoting and unescaping. */
-  args: string[];
-  /** The rest of the line after the keyword, as written (used for ProxyCommand). */
-  rest: string;
+  /** The person named configFile (ssh -F): its absence is an error, not "no config". */
+  configFileMustExist: boolean;
+  /** Counts down from MAX_FILES_ENTERED. */
+  filesLeft: number;
+  /** Each file, path and glob is looked at once per question, however often it is included. */
+  seen: {
+    realPaths: Map<string, string>;
+    lines: Map<string, ConfigLine[] | null>;
+    globs: Map<string, string[]>;
+  };
 }
 
 interface Setting<T> {
@@ -116,6 +122,9 @@ function makeContext(options: ResolveOptions): Context {
     configFile: path.resolve(options.configFile ?? path.join(homeDir, '.ssh', 'config')),
     localUser: options.localUser ?? defaultLocalUser(),
     sshDir: path.join(homeDir, '.ssh'),
+    configFileMustExist: options.configFileMustExist ?? false,
+    filesLeft: MAX_FILES_ENTERED,
+    seen: { realPaths: new Map(), lines: new Map(), globs: new Map() },
   };
 }
 
@@ -127,9 +136,6 @@ function defaultLocalUser(): string {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Walking the files
-
 async function walkResolve(
   ctx: Context,
   alias: string,
@@ -140,8 +146,8 @@ async function walkResolve(
   out: Collected,
   includedFrom: ConfigLine | undefined,
 ): Promise<void> {
-  const real = await enterFile(file, depth, chain, includedFrom);
-  const lines = await readConfigLines(file, includedFrom === undefined);
+  const real = await enterFile(ctx, file, depth, chain, includedFrom);
+  const lines = await readMainOrIncluded(ctx, file, real, includedFrom);
   if (!lines) return;
   let active = startActive;
   for (const l of lines) {
@@ -176,7 +182,7 @@ async function walkResolve(
       }
       case 'port': {
         // Like OpenSSH, a bad Port is an error wherever it is, not only in blocks that apply.
-        const value = parsePort(singleArg(l), l);
+        const value = portArg(l);
         if (active && !out.port) out.port = { value, from: l };
         break;
       }
@@ -211,8 +217,8 @@ async function walkList(
   found: Map<string, string>,
   includedFrom: ConfigLine | undefined,
 ): Promise<void> {
-  const real = await enterFile(file, depth, chain, includedFrom);
-  const lines = await readConfigLines(file, includedFrom === undefined);
+  const real = await enterFile(ctx, file, depth, chain, includedFrom);
+  const lines = await readMainOrIncluded(ctx, file, real, includedFrom);
   if (!lines) return;
   // The block this line is in; undefined before any Host/Match (or after Match all): no extra guard.
   let block: Guard | undefined;
@@ -222,8 +228,7 @@ async function walkList(
         const patterns = patternArgs(l);
         block = patterns;
         for (const name of patterns) {
-          if (name.startsWith('!') || /[*?]/.test(name)) continue;
-          if (found.has(name)) continue;
+          if (!isLiteralHost(name) || found.has(name)) continue;
           if (guards.every((g) => g !== 'never' && hostApplies(name, g)) && hostApplies(name, patterns)) {
             found.set(name, name);
           }
@@ -252,12 +257,17 @@ async function walkList(
 
 /** Guards against Include cycles and too-deep nesting; returns the file's real path. */
 async function enterFile(
+  ctx: Context,
   file: string,
   depth: number,
   chain: string[],
   includedFrom: ConfigLine | undefined,
 ): Promise<string> {
-  const real = await realpath(file).catch(() => path.resolve(file));
+  let real = ctx.seen.realPaths.get(file);
+  if (real === undefined) {
+    real = await realpath(file).catch(() => path.resolve(file));
+    ctx.seen.realPaths.set(file, real);
+  }
   if (includedFrom && chain.includes(real)) {
     throw badInput(
       `${where(includedFrom)}: Include makes a loop: ${file} ends up including itself.`,
@@ -272,287 +282,50 @@ async function enterFile(
       { file: includedFrom.file, line: includedFrom.line, included: file },
     );
   }
+  if (includedFrom && --ctx.filesLeft < 0) {
+    throw badInput(
+      `${where(includedFrom)}: Include makes Reclaim read more than ${MAX_FILES_ENTERED} files (at ${file}): the same files are included over and over.`,
+      `Include each file once: look for Include lines that name the same file several times, starting with line ${includedFrom.line} of ${includedFrom.file}.`,
+      { file: includedFrom.file, line: includedFrom.line, included: file },
+    );
+  }
   return real;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Reading and splitting lines
-
-/** The file's lines, or null when it does not exist (a missing config is simply no config). */
-async function readConfigLines(file: string, isMain: boolean): Promise<ConfigLine[] | null> {
-  let info: Stats;
-  try {
-    info = await stat(file);
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw unreadable(file, error);
-  }
-  if (!info.isFile()) {
-    // A directory matched by an Include glob reads as empty to OpenSSH; the main config must be a file.
-    if (!isMain) return null;
+/** The file's lines (read once, under the name it was first included by), null when missing. */
+async function readMainOrIncluded(ctx: Context, file: string, real: string, includedFrom: ConfigLine | undefined): Promise<ConfigLine[] | null> {
+  if (ctx.seen.lines.has(real)) return ctx.seen.lines.get(real)!;
+  const lines = await readConfigLines(file, includedFrom === undefined);
+  ctx.seen.lines.set(real, lines);
+  if (lines === null && includedFrom === undefined && ctx.configFileMustExist) {
     throw badInput(
-      `The SSH config ${file} is not a regular file.`,
-      `Point Reclaim at your SSH config file, or move whatever is at ${file} out of the way.`,
+      `The SSH config file ${file} does not exist.`,
+      'Check the path of the config file you named, or leave it out to use ~/.ssh/config.',
       { file },
     );
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw unreadable(file, error);
-  }
-  if (text.startsWith('\uFEFF')) text = text.slice(1);
-  const lines: ConfigLine[] = [];
-  text.split('\n').forEach((raw, index) => {
-    const parsed = parseLine(raw, file, index + 1);
-    if (parsed) lines.push(parsed);
-  });
   return lines;
 }
-
-/** readconf.c's process_config_line_depth up to the keyword switch. */
-function parseLine(raw: string, file: string, line: number): ConfigLine | null {
-  const text = raw.replace(/[ \t\r\n\f]+$/, '');
-  let i = 0;
-  while (i < text.length && isSpace(text[i])) i++;
-  const start = i;
-  while (i < text.length && !isSpace(text[i]) && text[i] !== '=') i++;
-  const keyword = text.slice(start, i);
-  if (keyword === '' || keyword.startsWith('#')) return null;
-  // The keyword ends at whitespace or one `=`; then whitespace, then at most one `=` in all.
-  const delimiter = text[i];
-  if (i < text.length) i++;
-  while (i < text.length && isSpace(text[i])) i++;
-  if (delimiter !== '=' && text[i] === '=') {
-    i++;
-    while (i < text.length && isSpace(text[i])) i++;
-  }
-  const rest = text.slice(i);
-  const result: ConfigLine = { file, line, keyword: keyword.toLowerCase(), args: [], rest };
-  const args = splitArgs(rest);
-  if (args === null) {
-    throw badInput(
-      `${where(result)}: a quote on this ${keyword} line is never closed.`,
-      `Close the quote (or remove it) on line ${line} of ${file}.`,
-      { file, line },
-    );
-  }
-  result.args = args;
-  return result;
-}
-
-/** misc.c's argv_split with terminate_on_comment; null for an unclosed quote. */
-function splitArgs(s: string): string[] | null {
-  const args: string[] = [];
-  let i = 0;
-  while (i < s.length) {
-    const c = s[i];
-    if (c === ' ' || c === '\t') {
-      i++;
-      continue;
-    }
-    if (c === '#') break;
-    let quote = '';
-    let arg = '';
-    for (; i < s.length; i++) {
-      const ch = s[i]!;
-      if (ch === '\\') {
-        const next = s[i + 1];
-        if (next === "'" || next === '"' || next === '\\' || (quote === '' && next === ' ')) {
-          i++;
-          arg += next;
-        } else {
-          arg += ch;
-        }
-      } else if (quote === '' && (ch === ' ' || ch === '\t')) {
-        break;
-      } else if (quote === '' && (ch === '"' || ch === "'")) {
-        quote = ch;
-      } else if (quote !== '' && ch === quote) {
-        quote = '';
-      } else {
-        arg += ch;
-      }
-    }
-    if (quote !== '') return null;
-    args.push(arg);
-  }
-  return args;
-}
-
-function isSpace(c: string | undefined): boolean {
-  return c === ' ' || c === '\t' || c === '\r' || c === '\n';
-}
-
-// ---------------------------------------------------------------------------------------------
-// Keyword arguments
-
-function patternArgs(l: ConfigLine): string[] {
-  if (l.args.length === 0) throw missingValue(l);
-  if (l.args.some((a) => a === '')) {
-    throw badInput(
-      `${where(l)}: ${displayKeyword(l)} has an empty argument.`,
-      `Remove the empty quotes on line ${l.line} of ${l.file}.`,
-      { file: l.file, line: l.line },
-    );
-  }
-  return l.args;
-}
-
-function singleArg(l: ConfigLine): string {
-  const [value, ...extra] = l.args;
-  if (value === undefined || value === '') throw missingValue(l);
-  if (extra.length > 0) {
-    throw badInput(
-      `${where(l)}: ${displayKeyword(l)} takes one value but has ${l.args.length}.`,
-      `Keep one value on line ${l.line} of ${l.file} (quote it if it contains spaces).`,
-      { file: l.file, line: l.line },
-    );
-  }
-  return value;
-}
-
-function parsePort(value: string, l: ConfigLine): number {
-  const port = /^[0-9]+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw badInput(
-      `${where(l)}: Port "${value}" is not a port number from 1 to 65535.`,
-      `Fix the Port on line ${l.line} of ${l.file}.`,
-      { file: l.file, line: l.line },
-    );
-  }
-  return port;
-}
-
-/**
- * OpenSSH's Host line: active if some pattern matches and no negated pattern does. ssh 9.x
- * compares the alias as typed, case-sensitively (`Host plex` does not apply to `PLEX`).
- */
-function hostApplies(alias: string, patterns: string[]): boolean {
-  let applies = false;
-  for (const raw of patterns) {
-    const negated = raw.startsWith('!');
-    if (matchPattern(alias, negated ? raw.slice(1) : raw)) {
-      if (negated) return false;
-      applies = true;
-    }
-  }
-  return applies;
-}
-
-/** Only `Match all` applies; nothing is ever executed or looked up to evaluate a Match. */
-function matchApplies(criteria: string[]): boolean {
-  return criteria.length === 1 && criteria[0]!.toLowerCase() === 'all';
-}
-
-/** match.c's match_pattern: `*` any run, `?` any one character, everything else literal. */
-function matchPattern(text: string, pattern: string): boolean {
-  const source = [...pattern]
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escapeRegExp(c)))
-    .join('');
-  return new RegExp(`^${source}$`, 'su').test(text);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Include
 
 async function expandInclude(ctx: Context, arg: string, l: ConfigLine): Promise<string[]> {
   let pattern: string;
   if (arg.startsWith('~')) pattern = expandTilde(arg, ctx, l);
   else if (!path.isAbsolute(arg)) pattern = joinRaw(ctx.sshDir, arg);
   else pattern = arg;
-  return glob(pattern);
-}
-
-/** glob(3) for `*` and `?`: lexically sorted, dot files only by an explicit dot, no match = []. */
-async function glob(pattern: string): Promise<string[]> {
-  const root = path.parse(pattern).root;
-  const parts = pattern
-    .slice(root.length)
-    .split(process.platform === 'win32' ? /[\\/]/ : /\//)
-    .filter((p) => p !== '');
-  let candidates = [root];
-  for (const part of parts) {
-    if (!hasMagic(part)) {
-      const literal = unescapeGlob(part);
-      candidates = candidates.map((base) => joinRaw(base, literal));
-      continue;
-    }
-    const re = globRegExp(part);
-    const next: string[] = [];
-    for (const base of candidates) {
-      let names: string[];
-      try {
-        names = await readdir(base);
-      } catch {
-        continue; // Not a directory, or unreadable: glob(3) skips it too.
-      }
-      for (const name of names) {
-        if (name.startsWith('.') && !part.startsWith('.')) continue;
-        if (re.test(name)) next.push(joinRaw(base, name));
-      }
-    }
-    candidates = next;
+  let matches = ctx.seen.globs.get(pattern);
+  if (matches === undefined) {
+    matches = await glob(pattern);
+    ctx.seen.globs.set(pattern, matches);
   }
-  const existing: string[] = [];
-  for (const candidate of candidates) {
-    try {
-      await lstat(candidate);
-      existing.push(candidate);
-    } catch {
-      // Nonexistent matches are silently ignored, as OpenSSH does.
-    }
-  }
-  return existing.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return matches;
 }
-
-const ESCAPES = process.platform !== 'win32';
-
-function hasMagic(part: string): boolean {
-  for (let i = 0; i < part.length; i++) {
-    const c = part[i];
-    if (ESCAPES && c === '\\') i++;
-    else if (c === '*' || c === '?') return true;
-  }
-  return false;
-}
-
-function unescapeGlob(part: string): string {
-  return ESCAPES ? part.replace(/\\(.)/gsu, '$1') : part;
-}
-
-function globRegExp(part: string): RegExp {
-  let source = '';
-  const chars = [...part];
-  for (let i = 0; i < chars.length; i++) {
-    const c = chars[i]!;
-    if (ESCAPES && c === '\\' && i + 1 < chars.length) source += escapeRegExp(chars[++i]!);
-    else if (c === '*') source += '.*';
-    else if (c === '?') source += '.';
-    else source += escapeRegExp(c);
-  }
-  return new RegExp(`^${source}$`, 'su');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
-}
-
-function joinRaw(base: string, name: string): string {
-  return base.endsWith(path.sep) || base.endsWith('/') ? base + name : base + path.sep + name;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Final values and %-tokens
 
 function finish(ctx: Context, alias: string, c: Collected): HostConfig {
   const result: HostConfig = { identityFiles: [] };
   let host = alias.toLowerCase();
   if (c.hostName) {
     // ssh expands %h to the name as typed, then lowercases the result.
-    host = percentExpand(c.hostName, new Map([['h', () => alias]])).toLowerCase();
+    host = percentExpand(c.hostName.value, c.hostName.from, new Map([['h', () => alias]])).toLowerCase();
     result.hostName = host;
   }
   if (c.user) result.user = c.user.value;
@@ -577,7 +350,7 @@ function finish(ctx: Context, alias: string, c: Collected): HostConfig {
   const seen = new Set<string>();
   for (const setting of c.identityFiles) {
     if (setting.value.toLowerCase() === 'none') continue; // ssh skips IdentityFile none
-    const expanded = percentExpand({ value: expandTilde(setting.value, ctx, setting.from), from: setting.from }, tokens);
+    const expanded = percentExpand(expandTilde(setting.value, ctx, setting.from), setting.from, tokens);
     const file = path.isAbsolute(expanded) ? expanded : path.resolve(ctx.homeDir, expanded);
     if (seen.has(file)) continue;
     seen.add(file);
@@ -586,92 +359,3 @@ function finish(ctx: Context, alias: string, c: Collected): HostConfig {
   return result;
 }
 
-function percentExpand(setting: Setting<string>, tokens: Map<string, () => string>): string {
-  const { value, from } = setting;
-  let out = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (c !== '%') {
-      out += c;
-      continue;
-    }
-    const key = value[++i];
-    if (key === '%') {
-      out += '%';
-      continue;
-    }
-    const expand = key === undefined ? undefined : tokens.get(key);
-    if (!expand) {
-      const token = key === undefined ? 'a lone "%" at the end' : `the token %${key}`;
-      const known = [...tokens.keys()].map((k) => `%${k}`).join(' ');
-      throw badInput(
-        `${where(from)}: ${displayKeyword(from)} uses ${token}, which Reclaim cannot expand here.`,
-        `Use only ${known} or %% (for a literal %) in ${displayKeyword(from)} on line ${from.line} of ${from.file}.`,
-        { file: from.file, line: from.line, token: key === undefined ? '%' : `%${key}` },
-      );
-    }
-    out += expand();
-  }
-  return out;
-}
-
-/** `~` and `~/...` are the home dir; `~user` is accepted only for the local user. */
-function expandTilde(value: string, ctx: Context, from: ConfigLine): string {
-  if (!value.startsWith('~')) return value;
-  const slash = value.search(process.platform === 'win32' ? /[\\/]/ : /\//);
-  const user = slash === -1 ? value.slice(1) : value.slice(1, slash);
-  const rest = slash === -1 ? '' : value.slice(slash + 1);
-  if (user !== '' && user !== ctx.localUser) {
-    throw badInput(
-      `${where(from)}: ${displayKeyword(from)} refers to another user's home directory (~${user}).`,
-      `Write the full path instead of ~${user} on line ${from.line} of ${from.file}.`,
-      { file: from.file, line: from.line },
-    );
-  }
-  return rest === '' ? ctx.homeDir : joinRaw(ctx.homeDir, rest);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-
-function where(l: ConfigLine): string {
-  return `${l.file}:${l.line}`;
-}
-
-const KEYWORD_NAMES: Record<string, string> = {
-  host: 'Host',
-  match: 'Match',
-  include: 'Include',
-  hostname: 'HostName',
-  user: 'User',
-  port: 'Port',
-  identityfile: 'IdentityFile',
-  proxyjump: 'ProxyJump',
-  proxycommand: 'ProxyCommand',
-};
-
-function displayKeyword(l: ConfigLine): string {
-  return KEYWORD_NAMES[l.keyword] ?? l.keyword;
-}
-
-function missingValue(l: ConfigLine): Error {
-  return badInput(
-    `${where(l)}: ${displayKeyword(l)} has no value.`,
-    `Give ${displayKeyword(l)} a value on line ${l.line} of ${l.file}, or remove the line.`,
-    { file: l.file, line: l.line },
-  );
-}
-
-function isMissing(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-function unreadable(file: string, error: unknown): Error {
-  const reason = (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
-  return badInput(
-    `Cannot read the SSH config ${file} (${reason}).`,
-    `Make ${file} readable by your user, or remove it.`,
-    { file },
-  );
-}

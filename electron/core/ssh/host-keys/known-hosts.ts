@@ -1,7 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { badInput } from '../../common/errors.js';
+import { badInput, type ReclaimError } from '../../common/errors.js';
+import { quoteInput } from '../../common/quote-input.js';
+import { matchWildcard } from '../../common/wildcard.js';
 
 // Reading and appending OpenSSH known_hosts files, matching the way OpenSSH itself does
 // (hostfile.c, match.c, sshkey.c), so a key Reclaim trusts is one `ssh` would trust and the
@@ -90,13 +92,14 @@ export async function recordHostKey(file: string, host: string, port: number, ke
   // Anything that the known_hosts grammar would read as a wildcard, list, marker, hash or field
   // separator would make the recorded line trust more hosts than this one, or none.
   if (host === '' || /[\s,*?!#|[\]\\\x00-\x1f\x7f]/.test(host) || host.startsWith('@')) {
-    throw badInput(`"${host}" cannot be recorded as a host name in known_hosts.`, 'Use a plain host name or IP address.');
+    throw badInput(`${quoteInput(host)} cannot be recorded as a host name in known_hosts.`, 'Use a plain host name or IP address.');
   }
   const type = hostKeyType(key.blob);
   if (!isWellFormedBlob(key.blob) || !typeFieldMatches(key.type, type)) {
     throw badInput(`The ${key.type} host key to record is malformed.`, 'Connect again so the key is read afresh.');
   }
 
+  await checkKnownHostsFile(file);
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const handle = await open(file, 'a+', 0o600);
   try {
@@ -111,6 +114,30 @@ export async function recordHostKey(file: string, host: string, port: number, ke
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * A known_hosts file Reclaim is to record keys in, or that a person named: missing is fine (it is
+ * created), anything but a regular file is refused by name before any server is contacted.
+ */
+export async function checkKnownHostsFile(file: string): Promise<void> {
+  let isFile: boolean;
+  try {
+    isFile = (await stat(file)).isFile();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw notUsable(file, code === 'ENOTDIR' ? 'a part of its path is a file, not a folder' : `it cannot be read: ${code ?? String(error)}`);
+  }
+  if (!isFile) throw notUsable(file, 'it is a directory or a device, not a file');
+}
+
+function notUsable(file: string, why: string): ReclaimError {
+  return badInput(
+    `${file} cannot be used as a known_hosts file: ${why}.`,
+    'Name a known_hosts file (it is created if it does not exist yet), for example ~/.ssh/known_hosts.',
+    { file },
+  );
 }
 
 interface Entry {
@@ -228,36 +255,12 @@ function matchPatternList(name: string, patterns: string): number {
     const pattern = asciiLower(negated ? raw.slice(1) : raw);
     // OpenSSH copies each pattern into a 1024-byte buffer and fails the whole list if it does not fit.
     if (pattern.length >= 1023) return 0;
-    if (globMatch(name, pattern)) {
+    if (matchWildcard(name, pattern)) {
       if (negated) return -1;
       positive = 1;
     }
   }
   return positive;
-}
-
-/** `*` matches any run of characters, `?` exactly one; iterative so long inputs cannot blow up. */
-function globMatch(text: string, pattern: string): boolean {
-  let t = 0;
-  let p = 0;
-  let starP = -1;
-  let starT = 0;
-  while (t < text.length) {
-    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === text[t])) {
-      t++;
-      p++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      starP = p++;
-      starT = t;
-    } else if (starP !== -1) {
-      p = starP + 1;
-      t = ++starT;
-    } else {
-      return false;
-    }
-  }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
 }
 
 // OpenSSH lowercases with the C locale's tolower, which leaves non-ASCII bytes alone.

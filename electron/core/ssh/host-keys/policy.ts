@@ -139,6 +139,7 @@ export function createHostKeyCheck(options: {
   return {
     verify(key, done) {
       decide(key).then(done, (error: unknown) => {
+        // Ours already say what is wrong and what to do (a known_hosts path that is a directory).
         failure = isReclaimError(error) ? error : new ReclaimError(
           'SSH_FAILED',
           `Reclaim could not check the identity key of ${where}: ${(error as Error).message}.`,
