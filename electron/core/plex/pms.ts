@@ -83,8 +83,9 @@ export class PmsClient {
     };
   }
 
+  /** Stops now: a request still under way fails rather than being waited for. */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool.destroy();
   }
 
   private async read(method: 'GET', path: string, roots: string[]): Promise<PlexFields> {
