@@ -70,7 +70,7 @@ export async function connectRoute(hops: SshHop[], settings: ConnectSettings): P
       settings.onProgress?.('connecting', hop);
       let sock: Duplex;
       if (index === 0) sock = tcp = await connectTcp(hop, timeoutMs, settings.signal);
-      else sock = await openJumpChannel(clients[index - 1]!, hops[index - 1]!, hop);
+      else sock = await openJumpChannel(clients[index - 1]!, hops[index - 1]!, hop, timeoutMs, settings.signal);
       const login = await loginHop(hop, settings, sock);
       clients.push(login.client);
       hostKey = login.hostKey;
@@ -179,12 +179,49 @@ function tcpError(error: NodeJS.ErrnoException, hop: SshHop): ReclaimError {
   }
 }
 
-function openJumpChannel(jump: ssh2.Client, jumpHop: SshHop, next: SshHop): Promise<ClientChannel> {
+/**
+ * The jump host connects to the next hop on our behalf and answers only once that connect
+ * succeeds or fails, so the same timeout and Cancel apply here as to a direct connect.
+ */
+function openJumpChannel(jump: ssh2.Client, jumpHop: SshHop, next: SshHop, timeoutMs: number, signal?: AbortSignal): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    jump.forwardOut(LOOPBACK, 0, next.host, next.port, (error, channel) => {
-      if (error) reject(jumpError(error, jumpHop.label, next));
-      else resolve(channel);
-    });
+    if (signal?.aborted) return reject(cancelled());
+    let settled = false;
+    const settle = (error: ReclaimError | undefined, channel?: ClientChannel) => {
+      if (settled) {
+        // Too late: the attempt already gave up on this hop.
+        channel?.close();
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(channel!);
+    };
+    const onAbort = () => settle(cancelled());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const where = formatHostPort(next.host, next.port);
+    const timer = setTimeout(() => settle(new ReclaimError(
+      'CONNECT_FAILED',
+      `The jump host ${jumpHop.label} got no answer from ${where} within ${Math.round(timeoutMs / 1000)} seconds (timed out).`,
+      `Check the address and port of ${next.label} as the jump host sees it, that it is switched on, and that no firewall between the two blocks port ${next.port}.`,
+      { jump: jumpHop.label, target: where, cause: 'timeout' },
+    )), timeoutMs);
+    try {
+      jump.forwardOut(LOOPBACK, 0, next.host, next.port, (error, channel) => {
+        if (error) settle(jumpError(error, jumpHop.label, next));
+        else settle(undefined, channel);
+      });
+    } catch (error) {
+      // ssh2 throws "Not connected" when the jump host hung up right before this hop.
+      settle(new ReclaimError(
+        'CONNECT_FAILED',
+        `The jump host ${jumpHop.label} closed the connection before it could reach ${where} (${(error as Error).message}).`,
+        'Check your network and try again.',
+        { jump: jumpHop.label, target: where, cause: 'closed' },
+      ));
+    }
   });
 }
 
