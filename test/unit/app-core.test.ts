@@ -69,6 +69,17 @@ describe('the saved server list', () => {
     expect(await store.list()).toEqual([]);
   });
 
+  it('keeps every server of several saved at the same moment, and a removal beside them', async () => {
+    const store = new ProfileStore(path.join(dir, 'servers.json'));
+    const doomed = await store.save(null, await checkProfileFields(form({ name: 'Old NAS' })));
+    const names = ['Attic', 'Cellar', 'Garage', 'Loft', 'Shed'];
+    await Promise.all([
+      ...names.map(async (name) => store.save(null, await checkProfileFields(form({ name })))),
+      store.remove(doomed.id),
+    ]);
+    expect((await store.list()).map((profile) => profile.name).sort()).toEqual(names);
+  });
+
   it('moves a damaged list aside instead of losing it, and says where it went', async () => {
     const file = path.join(dir, 'servers.json');
     await writeFile(file, '{"version":1,"servers":[{"id":');
