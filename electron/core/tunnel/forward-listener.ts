@@ -34,6 +34,8 @@ export class ForwardListener {
 
   private constructor(
     private readonly server: net.Server,
+    /** The port it listens on, still known once it is closed. */
+    readonly port: number,
     private readonly remote: HostPort,
     private readonly hooks: ForwardListenerHooks,
   ) {}
@@ -47,16 +49,12 @@ export class ForwardListener {
       server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port)));
       server.listen({ host: LOOPBACK, port, exclusive: true }, () => resolve());
     });
-    const listener = new ForwardListener(server, remote, hooks);
+    const listener = new ForwardListener(server, (server.address() as net.AddressInfo).port, remote, hooks);
     server.on('connection', (socket) => listener.accept(socket));
     // Once listening, an error is a failed accept (e.g. out of file descriptors): that one
     // connection is lost, the listener keeps serving.
     server.on('error', () => {});
     return listener;
-  }
-
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
   }
 
   /** The SSH session to carry connections over, or undefined while the link is down. */
