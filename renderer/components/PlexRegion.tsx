@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { reclaim } from '../bridge.js';
+import { reported } from '../failures.js';
 
 /**
  * The place kept for the server's Plex Web App. The app itself is a separate view that the main
@@ -13,7 +14,7 @@ export function PlexRegion(props: { profileId: string; visible: boolean; webUrl:
     const element = box.current;
     if (!element) return;
     if (!props.visible) {
-      void reclaim.showPlexView(props.profileId, null);
+      void reported(reclaim.showPlexView(props.profileId, null));
       return;
     }
     let last = '';
@@ -31,14 +32,14 @@ export function PlexRegion(props: { profileId: string; visible: boolean; webUrl:
       const key = JSON.stringify(bounds);
       if (key !== last) {
         last = key;
-        void reclaim.showPlexView(props.profileId, bounds);
+        void reported(reclaim.showPlexView(props.profileId, bounds));
       }
       frame = requestAnimationFrame(place);
     };
     place();
     return () => {
       cancelAnimationFrame(frame);
-      void reclaim.showPlexView(props.profileId, null);
+      void reported(reclaim.showPlexView(props.profileId, null));
     };
   }, [props.profileId, props.visible, props.webUrl]);
   return (
