@@ -22,6 +22,7 @@ let profilesFile: string;
 const closedViews: string[] = [];
 const signInWindows: Array<{ url: string; open: boolean }> = [];
 let onEvent: ((event: ReclaimEvent) => void) | undefined;
+let viewCloseFails = false;
 
 class MemoryVault implements SecretVault {
   readonly secrets = new Map<string, SavedSecret>();
@@ -49,7 +50,10 @@ beforeAll(async () => {
     copyText: () => {},
     chooseFile: async () => undefined,
     showPlexView: () => {},
-    closePlexView: (profileId) => void closedViews.push(profileId),
+    closePlexView: (profileId) => {
+      if (viewCloseFails) throw new Error('the Plex view would not close');
+      closedViews.push(profileId);
+    },
     focusPlexView: () => {},
   };
   service = new AppService({
@@ -70,6 +74,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   onEvent = undefined;
+  viewCloseFails = false;
   vi.restoreAllMocks();
   await service.shutdown();
   await scene.reset();
@@ -122,6 +127,19 @@ describe('ending a connection', () => {
     expect(signInWindows.at(-1)).toMatchObject({ open: false });
     expect(closedViews).toContain(id);
     expect(await portIsFree(connection.localPort)).toBe(true);
+  });
+
+  it('a part that fails to close does not keep the rest open, and Disconnect reports it', async () => {
+    await scene.freshPms({ friendlyName: 'Attic NAS' });
+    const id = await addServer({ ...withKey(), localPort: 0 });
+    const connection = await service.connect(id);
+    const from = events.events.length;
+    viewCloseFails = true;
+    const failure = await service.disconnect(id).then(() => undefined, (error: unknown) => error as Error);
+    expect(failure?.message).toBe('the Plex view would not close');
+    expect(await portIsFree(connection.localPort)).toBe(true);
+    await events.waitFor((e) => e.type === 'disconnected' && e.profileId === id, 'the window to be told', 5_000, from);
+    expect((await service.currentState()).connections).toEqual([]);
   });
 });
 

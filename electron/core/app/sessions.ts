@@ -134,14 +134,19 @@ export class Sessions {
   /** Disconnect, or Cancel while connecting. Any question still open for this server is cancelled. */
   async end(id: string): Promise<void> {
     const session = this.sessions.get(id);
-    if (session) await this.endSession(session, true);
-    // Also without a session: a question Diagnose asked for this server must not outlive it.
-    this.options.broker.cancelFor(id);
+    try {
+      if (session) await this.endSession(session, true);
+    } finally {
+      // Also without a session: a question Diagnose asked for this server must not outlive it.
+      this.options.broker.cancelFor(id);
+    }
   }
 
-  /** Closes every tunnel (the app is quitting). */
+  /** Closes every tunnel (the app is quitting), each to the end even when another fails. */
   async endAll(): Promise<void> {
-    await Promise.all([...this.sessions.values()].map((session) => this.endSession(session, true)));
+    const ends = await Promise.allSettled([...this.sessions.values()].map((session) => this.endSession(session, true)));
+    const failures = ends.flatMap((end) => (end.status === 'rejected' ? [end.reason as unknown] : []));
+    if (failures.length > 0) throw new AggregateError(failures, `${failures.length} connections did not close cleanly.`);
   }
 
   reconnect(id: string): void {
@@ -176,8 +181,12 @@ export class Sessions {
     const id = session.profile.id;
     const current = this.sessions.get(id) === session;
     if (current) this.sessions.delete(id);
-    await session.resources.dispose();
-    if (announce && current && session.connection) this.options.emit({ type: 'disconnected', profileId: id });
+    try {
+      await session.resources.dispose();
+    } finally {
+      // Gone either way: the window must not keep showing it as connected.
+      if (announce && current && session.connection) this.options.emit({ type: 'disconnected', profileId: id });
+    }
   }
 
   private async describeConnection(session: Session): Promise<Connection> {
