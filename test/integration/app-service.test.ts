@@ -2,7 +2,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AppService, type AppHost } from '../../electron/core/app/app-service.js';
-import type { SavedSecret, SecretVault } from '../../electron/core/app/secret-vault.js';
 import { plexHeaders } from '../../electron/core/plex/headers.js';
 import { PmsClient } from '../../electron/core/plex/pms.js';
 import { DEFAULT_PROFILE, type ProfileFields, type Prompt, type ReclaimEvent } from '../../electron/shared/ipc-contract.js';
@@ -10,6 +9,7 @@ import { EventLog } from '../support/events.js';
 import { reclaimErrorOf } from '../support/failure.js';
 import { freePort, portIsFree } from '../support/net.js';
 import { startPlexServerScene, type PlexServerScene } from '../support/plex-server.js';
+import { MemoryVault } from '../ui/harness.js';
 
 // The desktop app's service without a window: how a server's connection, questions, sign-in
 // and remembered passwords end, whichever way they end (Cancel, Disconnect, Delete, quitting).
@@ -23,15 +23,6 @@ const closedViews: string[] = [];
 const signInWindows: Array<{ url: string; open: boolean }> = [];
 let onEvent: ((event: ReclaimEvent) => void) | undefined;
 let viewCloseFails = false;
-
-class MemoryVault implements SecretVault {
-  readonly secrets = new Map<string, SavedSecret>();
-  canSave = () => true;
-  load = async (id: string) => this.secrets.get(id);
-  save = async (id: string, saved: SavedSecret) => void this.secrets.set(id, saved);
-  forget = async (id: string) => void this.secrets.delete(id);
-  has = async (id: string) => this.secrets.has(id);
-}
 
 beforeAll(async () => {
   scene = await startPlexServerScene('app');
