@@ -10,6 +10,7 @@ import {
   type ServerProfile,
 } from '../electron/shared/ipc-contract.js';
 import { reclaim } from './bridge.js';
+import { onFailure, reported } from './failures.js';
 import { ErrorBox } from './components/ErrorBox.js';
 import { ImportList } from './components/ImportList.js';
 import { PromptDialog } from './components/PromptDialog.js';
@@ -62,13 +63,15 @@ export function App() {
     void loadProfiles().then(async (loaded) => {
       if (loaded[0]) setView({ kind: 'server', id: loaded[0].id });
       // After a reload, tunnels, attempts and questions are still under way in the main process.
-      const state = await reclaim.currentState();
+      const state = await reported(reclaim.currentState());
       if (!state.ok) return;
       for (const connection of state.value.connections) patch(connection.profileId, () => ({ phase: 'connected', connection }));
       for (const id of state.value.connecting) patch(id, () => ({ phase: 'connecting' }));
       setPrompts(state.value.prompts);
     });
   }, [loadProfiles, patch]);
+
+  useEffect(() => onFailure(setNotice), []);
 
   useEffect(() => reclaim.onEvent((event: ReclaimEvent) => {
     switch (event.type) {
@@ -120,7 +123,7 @@ export function App() {
   }, [cancelled, patch]);
   const cancelConnect = useCallback((id: string) => {
     cancelled.add(id);
-    void reclaim.disconnect(id);
+    void reported(reclaim.disconnect(id));
   }, [cancelled]);
 
   const saved = async (profile: ServerProfile, andConnect: boolean) => {

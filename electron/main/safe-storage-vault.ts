@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import { safeStorage } from 'electron';
 import { writeFileAtomic } from '../core/common/atomic-file.js';
+import { OneAtATime } from '../core/common/one-at-a-time.js';
 import type { SavedSecret, SecretVault } from '../core/app/secret-vault.js';
 
 // Saved passwords and passphrases, encrypted by the OS through safeStorage (Keychain on macOS,
@@ -8,6 +9,8 @@ import type { SavedSecret, SecretVault } from '../core/app/secret-vault.js';
 // Electron falls back to a fixed key ("basic_text"), which is no protection: then nothing is saved.
 
 export class SafeStorageVault implements SecretVault {
+  private readonly changes = new OneAtATime();
+
   constructor(private readonly file: string) {}
 
   canSave(): boolean {
@@ -28,16 +31,20 @@ export class SafeStorageVault implements SecretVault {
 
   async save(profileId: string, saved: SavedSecret): Promise<void> {
     if (!this.canSave()) throw new Error('This computer offers no encrypted storage, so Reclaim does not save passwords.');
-    const all = await this.read();
-    all[profileId] = safeStorage.encryptString(JSON.stringify(saved)).toString('base64');
-    await writeFileAtomic(this.file, JSON.stringify(all));
+    await this.changes.run(async () => {
+      const all = await this.read();
+      all[profileId] = safeStorage.encryptString(JSON.stringify(saved)).toString('base64');
+      await writeFileAtomic(this.file, JSON.stringify(all));
+    });
   }
 
   async forget(profileId: string): Promise<void> {
-    const all = await this.read();
-    if (!Object.hasOwn(all, profileId)) return;
-    delete all[profileId];
-    await writeFileAtomic(this.file, JSON.stringify(all));
+    await this.changes.run(async () => {
+      const all = await this.read();
+      if (!Object.hasOwn(all, profileId)) return;
+      delete all[profileId];
+      await writeFileAtomic(this.file, JSON.stringify(all));
+    });
   }
 
   async has(profileId: string): Promise<boolean> {

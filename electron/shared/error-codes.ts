@@ -37,6 +37,8 @@ export interface ErrorDetailsByCode {
   CONNECT_FAILED:
     | { host: string; port: number; reason: ConnectFailure; errno?: string }
     | ({ jump: string } & ChannelFacts)
+    /** A jump host that could not reach the next hop in time, or hung up first. */
+    | { jump: string; target: string; reason: ConnectFailure }
     /** An established link that went away. */
     | { server: string; reason: 'lost' };
   SSH_FAILED: { host?: string; port?: number; level?: string };

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import type { ClaimStep, Connection } from '../../electron/shared/ipc-contract.js';
 import { reclaim } from '../bridge.js';
+import { reported } from '../failures.js';
 import { CLAIM_STEP_TEXT } from '../text.js';
 import { ErrorBox } from './ErrorBox.js';
 import { useClaimRun } from './use-claim-run.js';
@@ -27,7 +28,7 @@ export function ClaimPanel(props: { profileId: string; events: EventTarget; conn
   // Closing the panel (or leaving the server) ends a sign-in still waiting, rather than leaving
   // it polling out of sight with nothing left to cancel it.
   const { profileId } = props;
-  useEffect(() => () => void reclaim.cancelSignIn(profileId), [profileId]);
+  useEffect(() => () => void reported(reclaim.cancelSignIn(profileId)), [profileId]);
 
   return (
     <aside className="side-panel" aria-labelledby="claim-title">
@@ -46,7 +47,7 @@ export function ClaimPanel(props: { profileId: string; events: EventTarget; conn
         <div className="notice">
           <p>Sign in and approve Reclaim in the Plex page that opened. Waiting for your approval…</p>
           {signInUrl && <p className="small-print">If no page opened, go to: <code className="wrap">{signInUrl}</code></p>}
-          <button type="button" onClick={() => void reclaim.cancelSignIn(props.profileId)}>Cancel sign-in</button>
+          <button type="button" onClick={() => void reported(reclaim.cancelSignIn(props.profileId))}>Cancel sign-in</button>
         </div>
       )}
       {steps.length > 0 && <ClaimTrail steps={steps} running={running} />}

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { reclaim } from '../bridge.js';
+import { reported } from '../failures.js';
 
 /**
  * The place kept for the server's Plex Web App. The app itself is a separate view that the main
@@ -14,7 +15,7 @@ export function PlexRegion(props: { profileId: string; visible: boolean; webUrl:
     const element = box.current;
     if (!element || !sandboxed) return;
     if (!props.visible) {
-      void reclaim.showPlexView(props.profileId, null);
+      void reported(reclaim.showPlexView(props.profileId, null));
       return;
     }
     let last = '';
@@ -32,14 +33,14 @@ export function PlexRegion(props: { profileId: string; visible: boolean; webUrl:
       const key = JSON.stringify(bounds);
       if (key !== last) {
         last = key;
-        void reclaim.showPlexView(props.profileId, bounds);
+        void reported(reclaim.showPlexView(props.profileId, bounds));
       }
       frame = requestAnimationFrame(place);
     };
     place();
     return () => {
       cancelAnimationFrame(frame);
-      void reclaim.showPlexView(props.profileId, null);
+      void reported(reclaim.showPlexView(props.profileId, null));
     };
   }, [props.profileId, props.visible, props.webUrl, sandboxed]);
   return (

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Prompt, PromptAnswer, ServerProfile } from '../../electron/shared/ipc-contract.js';
 import { reclaim } from '../bridge.js';
+import { reported } from '../failures.js';
 
 // The questions SSH asks while connecting, as modal dialogs: the server's identity key the first
 // time, a password or passphrase, a keyboard-interactive (2FA) question.
@@ -15,7 +16,7 @@ export function PromptDialog(props: { prompt: Prompt; profiles: ServerProfile[] 
     return () => before?.focus();
   }, []);
 
-  const answer = (value: PromptAnswer) => void reclaim.answerPrompt(props.prompt.id, value);
+  const answer = (value: PromptAnswer) => void reported(reclaim.answerPrompt(props.prompt.id, value));
   const cancel = (): PromptAnswer => {
     switch (props.prompt.kind) {
       case 'host-key': return { kind: 'host-key', trust: false };

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { AuthMethod, ErrorInfo, ProfileFields, ServerProfile } from '../../electron/shared/ipc-contract.js';
 import { reclaim } from '../bridge.js';
+import { showFailure } from '../failures.js';
 
 // The server form. Every field is checked by the core (the same check runs on save), on leaving
 // the field and on saving; the message appears under the field it is about.
@@ -23,6 +24,8 @@ export function ServerForm(props: {
   const check = async () => {
     const result = await reclaim.checkProfile(fields);
     setFieldError(result.ok ? undefined : result.error.field ? result.error : undefined);
+    // A failure that is about no field (the check itself failed) still has to be seen.
+    if (!result.ok && !result.error.field) showFailure(result.error);
   };
 
   const submit = async (event: FormEvent<HTMLFormElement>, andConnect: boolean) => {
@@ -41,7 +44,8 @@ export function ServerForm(props: {
 
   const browse = async () => {
     const chosen = await reclaim.chooseKeyFile();
-    if (chosen.ok && chosen.value) setFields((current) => ({ ...current, keyPath: chosen.value! }));
+    if (!chosen.ok) setFormError(chosen.error);
+    else if (chosen.value) setFields((current) => ({ ...current, keyPath: chosen.value! }));
   };
 
   const errorFor = (name: FieldName) => (fieldError?.field === name ? fieldError : undefined);

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { CONNECT_STEPS, type Connection, type ServerProfile } from '../../electron/shared/ipc-contract.js';
 import type { ConnectionState } from '../App.js';
 import { reclaim } from '../bridge.js';
+import { reported } from '../failures.js';
 import { CONNECT_STEP_TEXT } from '../text.js';
 import { ClaimPanel } from './ClaimPanel.js';
 import { DiagnosePanel } from './DiagnosePanel.js';
@@ -37,11 +38,12 @@ export function ServerPage(props: {
   const connected = state.phase === 'connected' && state.connection;
 
   const remove = async () => {
-    const result = await reclaim.deleteProfile(id);
+    const result = await reported(reclaim.deleteProfile(id));
+    setConfirmDelete(false);
     if (result.ok) props.onDeleted();
   };
   const forgetSecret = async () => {
-    await reclaim.forgetSecret(id);
+    await reported(reclaim.forgetSecret(id));
     props.onProfileChanged();
   };
   const toggle = (which: Exclude<Panel, null>) => setPanel((open) => (open === which ? null : which));
@@ -114,7 +116,7 @@ export function ServerPage(props: {
       {connected && state.reconnecting && (
         <div className="banner banner-warning" role="status">
           <span><strong>Connection lost.</strong> {state.reconnecting.message} Reconnecting by itself (attempt {state.reconnecting.attempt})…</span>
-          <button type="button" onClick={() => void reclaim.reconnect(id)}>Reconnect now</button>
+          <button type="button" onClick={() => void reported(reclaim.reconnect(id))}>Reconnect now</button>
         </div>
       )}
       {connected && !state.reconnecting && state.warning && (
@@ -131,11 +133,11 @@ export function ServerPage(props: {
             <button type="button" className={state.connection.status?.claimed ? '' : 'primary'} aria-pressed={panel === 'claim'} onClick={() => toggle('claim')}>Claim this server</button>
             <button type="button" aria-pressed={panel === 'token'} onClick={() => toggle('token')}>Use a claim token</button>
             <button type="button" aria-pressed={panel === 'diagnose'} onClick={() => toggle('diagnose')}>Diagnose</button>
-            <button type="button" onClick={() => void reclaim.openInBrowser(id)}>Open in browser</button>
-            <button type="button" onClick={() => void reclaim.reconnect(id)}>Reconnect</button>
-            <button type="button" onClick={() => void reclaim.disconnect(id)}>Disconnect</button>
+            <button type="button" onClick={() => void reported(reclaim.openInBrowser(id))}>Open in browser</button>
+            <button type="button" onClick={() => void reported(reclaim.reconnect(id))}>Reconnect</button>
+            <button type="button" onClick={() => void reported(reclaim.disconnect(id))}>Disconnect</button>
             {/* Plex Web is a separate view that Tab cannot reach; this takes the keyboard there. */}
-            <button type="button" className="skip-to-plex" onClick={() => void reclaim.focusPlexView(id)}>Go to Plex Web</button>
+            <button type="button" className="skip-to-plex" onClick={() => void reported(reclaim.focusPlexView(id))}>Go to Plex Web</button>
           </div>
         </>
       )}

@@ -6,12 +6,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCancelled } from '../../electron/core/common/errors.js';
-import { connectRoute, type ConnectSettings } from '../../electron/core/ssh/connect.js';
+import { connectRoute, type ConnectSettings, type SshHop } from '../../electron/core/ssh/connect.js';
 import { EventLog } from '../support/events.js';
 import { reclaimErrorOf } from '../support/failure.js';
 import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
+import { makeKeyPair, type KeyPair } from '../support/keys.js';
 import { occupyPort } from '../support/net.js';
 import { createNetHost, netnsSpawn, type NetHost } from '../support/netns.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
 
 // CONNECT_FAILED must say which of the three it was (name lookup, refused, timed out), and a
 // port that is not SSH must not look like a password problem.
@@ -43,23 +45,80 @@ it('refused: nothing accepts SSH on that port', async () => {
   expect(error.fix).toMatch(/port/);
 });
 
-it('timed out: the address swallows packets', async () => {
-  // A namespace that no longer owns its address drops what arrives for it, silently; a static
-  // neighbour entry stops the kernel from answering "unreachable" after a failed ARP instead.
+/**
+ * An address that swallows packets. A namespace that no longer owns its address drops what
+ * arrives for it, silently; a static neighbour entry stops the kernel from answering
+ * "unreachable" after a failed ARP instead.
+ */
+async function swallowingHost(): Promise<NetHost> {
   const host: NetHost = await createNetHost();
+  const { stdout } = await execFileP('ip', ['-n', host.name, '-o', 'link', 'show', 'eth0']);
+  const mac = /link\/ether ([0-9a-f:]+)/.exec(stdout)![1]!;
+  const { stdout: route } = await execFileP('ip', ['-o', 'route', 'get', host.address]);
+  const device = /dev (\S+)/.exec(route)![1]!;
+  await execFileP('ip', ['-n', host.name, 'addr', 'del', `${host.address}/30`, 'dev', 'eth0']);
+  await execFileP('ip', ['neigh', 'replace', host.address, 'lladdr', mac, 'dev', device, 'nud', 'permanent']);
+  return host;
+}
+
+it('timed out: the address swallows packets', async () => {
+  const host = await swallowingHost();
   try {
-    const { stdout } = await execFileP('ip', ['-n', host.name, '-o', 'link', 'show', 'eth0']);
-    const mac = /link\/ether ([0-9a-f:]+)/.exec(stdout)![1]!;
-    const { stdout: route } = await execFileP('ip', ['-o', 'route', 'get', host.address]);
-    const device = /dev (\S+)/.exec(route)![1]!;
-    await execFileP('ip', ['-n', host.name, 'addr', 'del', `${host.address}/30`, 'dev', 'eth0']);
-    await execFileP('ip', ['neigh', 'replace', host.address, 'lladdr', mac, 'dev', device, 'nud', 'permanent']);
     const error = await failure(host.address, 22, { connectTimeoutMs: 1000 });
     expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { reason: 'timeout' } });
     expect(error.message).toMatch(/timed out/);
   } finally {
     await host.destroy();
   }
+});
+
+describe('a hop behind a jump host that swallows packets', () => {
+  // The jump host (a real sshd) connects onward itself and answers only once that connect ends,
+  // which for such an address takes the kernel minutes.
+  let jump: Sshd;
+  let key: KeyPair;
+  let hidden: NetHost;
+  let jumpSettings: (extra: Partial<ConnectSettings>) => ConnectSettings;
+  beforeAll(async () => {
+    key = await makeKeyPair(dir, { type: 'ed25519', name: 'jump_key' });
+    jump = await startSshd({ authorizedKeys: [key.publicLine] });
+    hidden = await swallowingHost();
+    const knownHosts = path.join(dir, 'jump_known_hosts');
+    await writeFile(knownHosts, `${jump.knownHostsLine()}\n`);
+    jumpSettings = (extra) => ({
+      ...settings(extra),
+      auth: { identityFile: key.privatePath },
+      hostKeys: { trustFiles: [knownHosts], recordFile: knownHosts, acceptNew: false },
+    });
+  });
+  afterAll(async () => {
+    await jump?.stop();
+    await hidden?.destroy();
+  });
+
+  const route = (): SshHop[] => [
+    { label: 'bastion', host: jump.host, port: jump.port, user: jump.user.name, configIdentityFiles: [] },
+    { label: 'plex-box', host: hidden.address, port: 22, user: 'nobody', configIdentityFiles: [] },
+  ];
+
+  it('times out like a direct connect, naming the jump host', async () => {
+    const error = await reclaimErrorOf(connectRoute(route(), jumpSettings({ connectTimeoutMs: 1000 })));
+    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { cause: 'timeout', jump: 'bastion' } });
+    expect(error.message).toMatch(/bastion got no answer from .* \(timed out\)/);
+  }, 20_000);
+
+  it('stops at once when cancelled while the jump host is still trying', async () => {
+    const cancel = new AbortController();
+    const error = await reclaimErrorOf(connectRoute(route(), jumpSettings({
+      connectTimeoutMs: 600_000,
+      signal: cancel.signal,
+      onProgress: (step, hop) => {
+        // The channel request goes out in the same turn as this report: cancel once it is out.
+        if (step === 'connecting' && hop.label === 'plex-box') setImmediate(() => cancel.abort());
+      },
+    })));
+    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { cause: 'cancelled' } });
+  }, 20_000);
 });
 
 it('timed out: something accepts the connection but never speaks SSH', async () => {

@@ -43,7 +43,7 @@ async function knownHostsFile(lines: string[]): Promise<string> {
 
 async function connect(store: HostKeyStore, prompter: Prompter = {}): Promise<void> {
   const connection = await connectRoute(route(), { auth: { identityFile: key.privatePath }, hostKeys: store, prompter });
-  connection.close();
+  await connection.close();
 }
 
 const refusal = (store: HostKeyStore, prompter: Prompter = {}) => reclaimErrorOf(connect(store, prompter));

@@ -55,8 +55,7 @@ function settings(auth: ConnectSettings['auth'], prompter: Prompter = {}, extra:
 
 async function logsIn(s: Sshd, connect: ConnectSettings): Promise<void> {
   const connection = await connectRoute(hop(s), connect);
-  connection.close();
-  await connection.closed;
+  await connection.close();
 }
 
 const failure = (s: Sshd, connect: ConnectSettings) => reclaimErrorOf(logsIn(s, connect));

@@ -40,7 +40,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  connection?.close();
+  await connection?.close();
   service?.close();
   await sshd?.stop();
   await rm(dir, { recursive: true, force: true });
@@ -67,7 +67,7 @@ it('opens a few channels while connections arrive, hands them out, and holds non
     await nth('close', 3);
     expect(count('open')).toBe(3);
   } finally {
-    warm.close();
+    await warm.close();
   }
 });
 
@@ -93,6 +93,6 @@ it('never hands out a channel the server has already closed', async () => {
     expect(warm.take()).toBeUndefined();
   } finally {
     hangUpAtOnce = false;
-    warm.close();
+    await warm.close();
   }
 });

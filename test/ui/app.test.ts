@@ -250,6 +250,26 @@ describe('the desktop UI, first claim from start to finish', () => {
     expect(overflow).toBe(0);
   });
 
+  it('says so when deleting a server fails, and keeps the server', async () => {
+    await page.getByRole('button', { name: /^Attic NAS\s+(Not connected|Could not connect)$/ }).click();
+    const forget = ui.vault.forget;
+    ui.vault.forget = async () => {
+      throw new Error('the system keyring is locked');
+    };
+    try {
+      await page.locator('.server-header').getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+      const notice = page.getByRole('alert', { name: 'Problem' });
+      await notice.waitFor();
+      expect(await notice.textContent()).toContain('the system keyring is locked');
+      await ui.screenshot('13-delete-failed');
+      expect(await page.getByRole('button', { name: /^Attic NAS\s+(Not connected|Could not connect)$/ }).count()).toBe(1);
+      await notice.getByRole('button', { name: 'Dismiss' }).click();
+    } finally {
+      ui.vault.forget = forget;
+    }
+  });
+
   it('never showed a script error or a blocked resource in any window (the CSP holds)', () => {
     expect(ui.pages().length).toBe(3);
     for (const each of ui.pages()) expect(pageProblems(each)).toEqual([]);

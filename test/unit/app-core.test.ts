@@ -7,7 +7,7 @@ import { diagnoseReport } from '../../electron/core/diagnose/report.js';
 import { checkProfileFields, ProfileStore, profilesFromSshConfig } from '../../electron/core/app/profiles.js';
 import { PromptBroker } from '../../electron/core/app/prompt-broker.js';
 import { routeRequest } from '../../electron/core/app/request-router.js';
-import { NO_VAULT, type SavedSecret, type SecretVault } from '../../electron/core/app/secret-vault.js';
+import type { SavedSecret, SecretVault } from '../../electron/core/app/secret-vault.js';
 import { AppService } from '../../electron/core/app/app-service.js';
 import { API_METHODS, DEFAULT_PROFILE, type ReclaimEvent, type ReclaimHandlers } from '../../electron/shared/ipc-contract.js';
 import { EventLog } from '../support/events.js';
@@ -24,12 +24,21 @@ afterEach(async () => rm(dir, { recursive: true, force: true }));
 
 const form = (change: Partial<typeof DEFAULT_PROFILE>) => ({ ...DEFAULT_PROFILE, host: 'nas.example.com', ...change });
 
+/** A vault on a system with no real encryption: nothing is ever remembered. */
+const noVault: SecretVault = {
+  canSave: () => false,
+  load: async () => undefined,
+  save: async () => { throw new Error('no vault'); },
+  forget: async () => {},
+  has: async () => false,
+};
+
 /** The app's service with nothing behind it: no server, no Electron. */
 function appService(options: { profilesFile?: string } = {}): AppService {
   const file = path.join(dir, 'known_hosts');
   return new AppService({
     host: {
-      vault: NO_VAULT,
+      vault: noVault,
       openExternal: async () => {},
       openSignInWindow: () => () => {},
       copyText: () => {},
@@ -106,6 +115,17 @@ describe('the saved server list', () => {
     const error = await reclaimErrorOf(new ProfileStore(dir).list(), 'STORAGE_FAILED');
     expect(error.details).toEqual({ file: dir, errno: 'EISDIR' });
     expect(error.message).toContain(`could not read its file ${dir}`);
+  });
+
+  it('keeps every server of several saved at the same moment, and a removal beside them', async () => {
+    const store = new ProfileStore(path.join(dir, 'servers.json'));
+    const doomed = await store.save(null, await checkProfileFields(form({ name: 'Old NAS' })));
+    const names = ['Attic', 'Cellar', 'Garage', 'Loft', 'Shed'];
+    await Promise.all([
+      ...names.map(async (name) => store.save(null, await checkProfileFields(form({ name })))),
+      store.remove(doomed.id),
+    ]);
+    expect((await store.list()).map((profile) => profile.name).sort()).toEqual(names);
   });
 
   it('moves a damaged list aside instead of losing it, and says where it went', async () => {

@@ -71,6 +71,8 @@ function violation(layer: Layer, item: Import): string | undefined {
   if (specifier.startsWith('.')) {
     const target = path.relative(ROOT, path.resolve(ROOT, path.dirname(item.file), specifier));
     if (target.startsWith('..')) return `reaches outside the project (${target})`;
+    // The project's own manifest, for its version; the Node side only (a page has no use for it).
+    if (target === 'package.json') return layer === 'core' || layer === 'cli' || layer === 'main' ? undefined : `${layer} must not import package.json`;
     const targetLayer = layerOfPath(target);
     if (!targetLayer) return `imports ${target}, which belongs to no layer`;
     return rule.layers.includes(targetLayer) ? undefined : `${layer} must not import ${targetLayer}`;
@@ -120,5 +122,7 @@ describe('the layers of the code', () => {
     expect(violation('preload', { file: 'electron/preload/x.ts', line: 1, specifier: '../core/app/app-service.js' })).toBe('preload must not import core');
     expect(violation('core', { file: 'electron/core/x.ts', line: 1, specifier: '../../renderer/App.js' })).toBe('core must not import renderer');
     expect(violation('main', { file: 'electron/main/x.ts', line: 1, specifier: '../../renderer/App.js' })).toBe('main must not import renderer');
+    expect(violation('renderer', { file: 'renderer/x.tsx', line: 1, specifier: '../package.json' })).toBe('renderer must not import package.json');
+    expect(violation('core', { file: 'electron/core/plex/x.ts', line: 1, specifier: '../../../package.json' })).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AuthMethod, ProfileFields } from '../../shared/ipc-contract.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
+import { OneAtATime } from '../common/one-at-a-time.js';
 import { checkIdentityFile } from '../ssh/auth.js';
 import { ReclaimError, badInput, isReclaimError, storageFailed } from '../common/errors.js';
 import { listHostAliases, resolveHostConfig, type ResolveOptions } from '../ssh/config/ssh-config.js';
@@ -92,6 +93,8 @@ interface StoredProfile extends ProfileFields {
 }
 
 export class ProfileStore {
+  private readonly changes = new OneAtATime();
+
   constructor(private readonly file: string) {}
 
   async list(): Promise<StoredProfile[]> {
@@ -119,20 +122,24 @@ export class ProfileStore {
     }
   }
 
-  async save(id: string | null, fields: ProfileFields): Promise<StoredProfile> {
-    const profiles = await this.list();
-    const profile: StoredProfile = { ...fields, id: id ?? randomUUID() };
-    const index = profiles.findIndex((existing) => existing.id === id);
-    if (id !== null && index < 0) throw notFound(id);
-    if (index >= 0) profiles[index] = profile;
-    else profiles.push(profile);
-    await this.write(profiles);
-    return profile;
+  save(id: string | null, fields: ProfileFields): Promise<StoredProfile> {
+    return this.changes.run(async () => {
+      const profiles = await this.list();
+      const profile: StoredProfile = { ...fields, id: id ?? randomUUID() };
+      const index = profiles.findIndex((existing) => existing.id === id);
+      if (id !== null && index < 0) throw notFound(id);
+      if (index >= 0) profiles[index] = profile;
+      else profiles.push(profile);
+      await this.write(profiles);
+      return profile;
+    });
   }
 
-  async remove(id: string): Promise<void> {
-    const profiles = await this.list();
-    await this.write(profiles.filter((profile) => profile.id !== id));
+  remove(id: string): Promise<void> {
+    return this.changes.run(async () => {
+      const profiles = await this.list();
+      await this.write(profiles.filter((profile) => profile.id !== id));
+    });
   }
 
   async get(id: string): Promise<StoredProfile> {

@@ -17,14 +17,3 @@ export interface SecretVault {
   forget(profileId: string): Promise<void>;
   has(profileId: string): Promise<boolean>;
 }
-
-/** For a session where nothing may be saved. */
-export const NO_VAULT: SecretVault = {
-  canSave: () => false,
-  load: async () => undefined,
-  save: async () => {
-    throw new Error('This computer offers no encrypted storage, so Reclaim does not save passwords.');
-  },
-  forget: async () => {},
-  has: async () => false,
-};

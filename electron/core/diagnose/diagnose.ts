@@ -82,7 +82,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Check[]> {
       await checkThroughTunnel(connection, server.label, remote, options.plexHeaders, report);
       await checkFromServer(connection, options.plexTvUrl, report);
     } finally {
-      connection.close();
+      await connection.close();
     }
   } else {
     for (const id of ['forwarding', 'pms-listening', 'pms-identity', 'pms-local', 'pms-claimed', 'server-dns', 'server-https', 'server-clock'] as const) {

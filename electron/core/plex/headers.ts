@@ -1,10 +1,13 @@
 import os from 'node:os';
+// A static import, so it works alike from dist/ (tsc copies the file), in the bundled Electron
+// main (Vite inlines it) and in the tests; the version is then never out of step with a release.
+import packageJson from '../../../package.json' with { type: 'json' };
 
 // The X-Plex-* headers that name Reclaim to Plex (it shows them under Authorized Devices) and the
 // client identifier that ties a PIN to the app that created it.
 
 export const PRODUCT = 'Reclaim';
-export const VERSION = '0.1.0';
+const VERSION = packageJson.version;
 
 const PLATFORMS: Record<string, string> = { win32: 'Windows', darwin: 'macOS', linux: 'Linux' };
 

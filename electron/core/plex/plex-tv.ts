@@ -70,8 +70,9 @@ export class PlexTvClient {
     return readClaimTokenReply(await this.send('GET', '/api/claim/token.json', userToken));
   }
 
+  /** Stops now: a request still under way fails rather than being waited for. */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool.destroy();
   }
 
   private async send(method: 'GET' | 'POST', path: string, token?: string): Promise<HttpReply> {

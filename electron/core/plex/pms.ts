@@ -53,8 +53,9 @@ export class PmsClient {
     return readAccountReply(await this.send('GET', '/myplex/account', token));
   }
 
+  /** Stops now: a request still under way fails rather than being waited for. */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool.destroy();
   }
 
   private async send(method: 'GET' | 'POST', path: string, token?: string, label = path, timeoutMs?: number): Promise<HttpReply> {

@@ -46,13 +46,16 @@ export interface SshConnection {
   hostKey: VerifiedHostKey;
   /** Resolves once any hop of the route has closed, for whatever reason. */
   closed: Promise<void>;
-  close(): void;
+  /** Ends every hop; resolves once all have closed, or once the socket is cut when a dead link does not answer. */
+  close(): Promise<void>;
 }
 
 const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
 const DEFAULT_KEEPALIVE_COUNT_MAX = 3;
+/** How long a closing connection waits for the server's goodbye before it cuts the socket. */
+const CLOSE_GRACE_MS = 2_000;
 
 export async function connectRoute(hops: SshHop[], settings: ConnectSettings): Promise<SshConnection> {
   const clients: ssh2.Client[] = [];
@@ -61,18 +64,35 @@ export async function connectRoute(hops: SshHop[], settings: ConnectSettings): P
   };
   try {
     let hostKey: VerifiedHostKey | undefined;
-    let sock: Duplex | undefined;
+    let tcp: net.Socket | undefined;
+    const timeoutMs = settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     for (const [index, hop] of hops.entries()) {
       settings.onProgress?.('connecting', hop);
-      if (index > 0) sock = await openJumpChannel(clients[index - 1]!, hops[index - 1]!, hop);
-      const login = await loginHop(hop, settings, sock ?? (await connectTcp(hop, settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, settings.signal)));
+      let sock: Duplex;
+      if (index === 0) sock = tcp = await connectTcp(hop, timeoutMs, settings.signal);
+      else sock = await openJumpChannel(clients[index - 1]!, hops[index - 1]!, hop, timeoutMs, settings.signal);
+      const login = await loginHop(hop, settings, sock);
       clients.push(login.client);
       hostKey = login.hostKey;
     }
-    const closed = Promise.race(clients.map((client) => new Promise<void>((resolve) => client.once('close', () => resolve()))));
+    const closeEvents = clients.map((client) => new Promise<void>((resolve) => client.once('close', () => resolve())));
+    const closed = Promise.race(closeEvents);
+    const allClosed = Promise.all(closeEvents);
     // One hop gone means the route is gone: take the rest down so nothing lingers half-open.
     void closed.then(closeAll);
-    return { client: clients[clients.length - 1]!, hostKey: hostKey!, closed, close: closeAll };
+    const close = async () => {
+      closeAll();
+      let cut: NodeJS.Timeout | undefined;
+      const cutOff = new Promise<void>((resolve) => {
+        cut = setTimeout(() => {
+          tcp!.destroy();
+          resolve();
+        }, CLOSE_GRACE_MS);
+      });
+      await Promise.race([allClosed, cutOff]);
+      clearTimeout(cut);
+    };
+    return { client: clients[clients.length - 1]!, hostKey: hostKey!, closed, close };
   } catch (error) {
     closeAll();
     throw error;
@@ -164,12 +184,50 @@ function tcpError(error: NodeJS.ErrnoException, hop: SshHop): ReclaimError {
   }
 }
 
-function openJumpChannel(jump: ssh2.Client, jumpHop: SshHop, next: SshHop): Promise<ClientChannel> {
+/**
+ * The jump host connects to the next hop on our behalf and answers only once that connect
+ * succeeds or fails, so the same timeout and Cancel apply here as to a direct connect.
+ */
+function openJumpChannel(jump: ssh2.Client, jumpHop: SshHop, next: SshHop, timeoutMs: number, signal?: AbortSignal): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    jump.forwardOut(LOOPBACK, 0, next.host, next.port, (error, channel) => {
-      if (error) reject(jumpError(error, jumpHop.label, next));
-      else resolve(channel);
-    });
+    if (signal?.aborted) return reject(cancelled());
+    let settled = false;
+    const settle = (error: ReclaimError | undefined, channel?: ClientChannel) => {
+      if (settled) {
+        // Too late: the attempt already gave up on this hop.
+        channel?.close();
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(channel!);
+    };
+    const onAbort = () => settle(cancelled());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const where = formatHostPort(next.host, next.port);
+    const timer = setTimeout(() => settle(new ReclaimError(
+      'CONNECT_FAILED',
+      `The jump host ${jumpHop.label} got no answer from ${where} within ${Math.round(timeoutMs / 1000)} seconds (timed out).`,
+      `Check the address and port of ${next.label} as the jump host sees it, that it is switched on, and that no firewall between the two blocks port ${next.port}.`,
+      { jump: jumpHop.label, target: where, reason: 'timeout' },
+    )), timeoutMs);
+    try {
+      jump.forwardOut(LOOPBACK, 0, next.host, next.port, (error, channel) => {
+        if (error) settle(jumpError(error, jumpHop.label, next));
+        else settle(undefined, channel);
+      });
+    } catch (error) {
+      // ssh2 throws "Not connected" when the jump host hung up right before this hop.
+      settle(new ReclaimError(
+        'CONNECT_FAILED',
+        `The jump host ${jumpHop.label} closed the connection before it could reach ${where} (${(error as Error).message}).`,
+        'Check your network and try again.',
+        { jump: jumpHop.label, target: where, reason: 'closed' },
+        { cause: error },
+      ));
+    }
   });
 }
 

@@ -19,16 +19,29 @@ const SILENT_CLIENT_MS = 500;
 const PROBE_TIMEOUT_MS = 20_000;
 const MAX_WAIT_MS = 60_000;
 
+export interface ForwardListenerHooks {
+  /** Called with the reason whenever a request is refused by the screening (see request-screen.ts). */
+  onBlocked?: (reason: string) => void;
+  /** Called when the server refuses a channel for a connection (e.g. Plex stopped meanwhile). */
+  onRefused?: (error: Error) => void;
+}
+
 export class ForwardListener {
   private client: ssh2.Client | undefined;
   private warm: WarmChannels | undefined;
   private readonly live = new Set<net.Socket>();
   private readonly waiting = new Map<net.Socket, NodeJS.Timeout>();
 
-  private constructor(private readonly server: net.Server, private readonly remote: HostPort) {}
+  private constructor(
+    private readonly server: net.Server,
+    /** The port it listens on, still known once it is closed. */
+    readonly port: number,
+    private readonly remote: HostPort,
+    private readonly hooks: ForwardListenerHooks,
+  ) {}
 
   /** Binds 127.0.0.1:port (0 = any free port). A taken port is an error naming it, never a fallback. */
-  static async onLoopback(port: number, remote: HostPort): Promise<ForwardListener> {
+  static async onLoopback(port: number, remote: HostPort, hooks: ForwardListenerHooks = {}): Promise<ForwardListener> {
     // A 32 KiB SSH packet would overflow a socket's default 16 KiB write buffer and stall the
     // relay after every packet; 1 MiB stays well inside the channel's 2 MiB window.
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: LOCAL_BUFFER_BYTES });
@@ -36,7 +49,7 @@ export class ForwardListener {
       server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port)));
       server.listen({ host: LOOPBACK, port, exclusive: true }, () => resolve());
     });
-    const listener = new ForwardListener(server, remote);
+    const listener = new ForwardListener(server, (server.address() as net.AddressInfo).port, remote, hooks);
     server.on('connection', (socket) => listener.accept(socket));
     // Once listening, an error is a failed accept (e.g. out of file descriptors): that one
     // connection is lost, the listener keeps serving.
@@ -44,17 +57,15 @@ export class ForwardListener {
     return listener;
   }
 
-  get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
-  }
-
   /** The SSH session to carry connections over, or undefined while the link is down. */
   use(client: ssh2.Client | undefined): void {
     this.client = client;
-    this.warm?.close();
+    void this.warm?.close();
     this.warm = client ? new WarmChannels(client, this.remote) : undefined;
     if (!client) return;
-    for (const [socket, timer] of this.waiting) {
+    // A copy: a session that has already ended puts each connection straight back into
+    // `waiting`, and walking the live map would then visit it again, forever.
+    for (const [socket, timer] of [...this.waiting]) {
       clearTimeout(timer);
       this.waiting.delete(socket);
       if (!socket.destroyed) this.carry(socket, client);
@@ -63,12 +74,12 @@ export class ForwardListener {
 
   async close(): Promise<void> {
     this.client = undefined;
-    this.warm?.close();
+    const warm = this.warm;
     this.warm = undefined;
     for (const timer of this.waiting.values()) clearTimeout(timer);
     for (const socket of [...this.live, ...this.waiting.keys()]) socket.destroy();
     this.waiting.clear();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([warm?.close(), new Promise<void>((resolve) => this.server.close(() => resolve()))]);
   }
 
   private accept(socket: net.Socket): void {
@@ -80,7 +91,7 @@ export class ForwardListener {
       if (socket.destroyed) return;
       const verdict = screenRequest(head.toString('latin1'), this.port);
       if (!verdict.allowed) {
-        this.onBlocked?.(verdict.reason);
+        this.hooks.onBlocked?.(verdict.reason);
         socket.end(refusal(verdict.reason));
         return;
       }
@@ -89,12 +100,6 @@ export class ForwardListener {
       else this.wait(socket);
     });
   }
-
-  /** Called with the reason whenever a request is refused by the screening (see request-screen.ts). */
-  onBlocked: ((reason: string) => void) | undefined;
-
-  /** Called when the server refuses a channel for a connection (e.g. Plex stopped meanwhile). */
-  onRefused: ((error: Error) => void) | undefined;
 
   private wait(socket: net.Socket): void {
     if (this.waiting.size >= MAX_WAITING) {
@@ -125,7 +130,7 @@ export class ForwardListener {
         // waits for the reconnect like any other. With one, the server refused: say why.
         if (channelOpenReason(error) === undefined) return this.wait(socket);
         socket.destroy();
-        this.onRefused?.(error);
+        this.hooks.onRefused?.(error);
       });
     } catch {
       // "Not connected": the link died between the last event and this connection. Hold the

@@ -64,28 +64,30 @@ export class Tunnel {
   static async open(options: TunnelOptions, onEvent: (event: TunnelEvent) => void = () => {}): Promise<Tunnel> {
     const remote = options.remote ?? DEFAULT_REMOTE;
     const server = describeRoute(options.route);
-    const listener = await ForwardListener.onLoopback(options.localPort ?? DEFAULT_LOCAL_PORT, remote).catch((error: unknown) => {
+    const serverLabel = options.route[options.route.length - 1]!.label;
+    // A browser retries a refused connection many times a second: one warning per burst is enough.
+    let lastWarning = 0;
+    const listener = await ForwardListener.onLoopback(options.localPort ?? DEFAULT_LOCAL_PORT, remote, {
+      onBlocked: (reason) => onEvent({ event: 'blocked', reason }),
+      onRefused: (error) => {
+        if (Date.now() - lastWarning < WARNING_INTERVAL_MS) return;
+        lastWarning = Date.now();
+        const refusal = forwardError(error, serverLabel, remote);
+        onEvent({ event: 'warning', code: refusal.code, message: refusal.message, fix: refusal.fix });
+      },
+    }).catch((error: unknown) => {
       log.error(`tunnel to ${server}: could not listen on 127.0.0.1:${options.localPort ?? DEFAULT_LOCAL_PORT}`, error);
       throw error;
     });
     // Held only in this tunnel's memory, for as long as it runs.
     const connect = { ...options.connect, prompter: rememberSecrets(options.connect.prompter) };
     const tunnel = new Tunnel({ ...options, connect }, listener, onEvent);
-    listener.onBlocked = (reason) => onEvent({ event: 'blocked', reason });
-    // A browser retries a refused connection many times a second: one warning per burst is enough.
-    let lastWarning = 0;
-    listener.onRefused = (error) => {
-      if (Date.now() - lastWarning < WARNING_INTERVAL_MS) return;
-      lastWarning = Date.now();
-      const refusal = forwardError(error, tunnel.serverLabel, remote);
-      onEvent({ event: 'warning', code: refusal.code, message: refusal.message, fix: refusal.fix });
-    };
     try {
       log.info(`${tunnel.logName}: connecting to ${server}, to forward to ${formatHostPort(remote.host, remote.port)} there`);
       const connection = await connectRoute(options.route, connect);
       options.onCheckingForward?.();
-      await probeForward(connection.client, tunnel.serverLabel, remote).catch((error: unknown) => {
-        connection.close();
+      await probeForward(connection.client, serverLabel, remote).catch(async (error: unknown) => {
+        await connection.close();
         throw error;
       });
       tunnel.adopt(connection, false);
@@ -116,7 +118,8 @@ export class Tunnel {
    */
   reconnectNow(): void {
     log.info(`${this.logName}: reconnecting now (the computer woke up, or Reconnect was pressed)`);
-    if (this.connection) this.connection.close();
+    // Its end is noticed by adopt(), which starts the reconnect.
+    if (this.connection) void this.connection.close();
     else this.wakeReconnect?.();
   }
 
@@ -125,9 +128,9 @@ export class Tunnel {
     this.closing = true;
     this.wakeReconnect?.();
     this.attempt?.abort();
-    this.connection?.close();
+    const connection = this.connection;
     this.connection = undefined;
-    await this.listener.close();
+    await Promise.all([connection?.close(), this.listener.close()]);
     log.info(`${this.logName}: closed`);
     this.emit({ event: 'closed' });
   }
@@ -189,7 +192,7 @@ export class Tunnel {
         this.attempt = new AbortController();
         const connection = await connectRoute(this.options.route, { ...this.options.connect, signal: this.attempt.signal });
         if (this.closing) {
-          connection.close();
+          await connection.close();
           return;
         }
         this.adopt(connection, true);

@@ -62,7 +62,8 @@ export class WarmChannels {
     return warm?.channel;
   }
 
-  close(): void {
+  /** Closing a channel only sends the server a message, so this is done once it has been sent. */
+  async close(): Promise<void> {
     this.closed = true;
     for (const warm of this.ready.splice(0)) {
       clearTimeout(warm.timer);
