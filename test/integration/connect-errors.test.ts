@@ -103,7 +103,7 @@ describe('a hop behind a jump host that swallows packets', () => {
 
   it('times out like a direct connect, naming the jump host', async () => {
     const error = await reclaimErrorOf(connectRoute(route(), jumpSettings({ connectTimeoutMs: 1000 })));
-    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { cause: 'timeout', jump: 'bastion' } });
+    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { reason: 'timeout', jump: 'bastion' } });
     expect(error.message).toMatch(/bastion got no answer from .* \(timed out\)/);
   }, 20_000);
 
@@ -117,7 +117,7 @@ describe('a hop behind a jump host that swallows packets', () => {
         if (step === 'connecting' && hop.label === 'plex-box') setImmediate(() => cancel.abort());
       },
     })));
-    expect(error).toMatchObject({ code: 'CONNECT_FAILED', details: { cause: 'cancelled' } });
+    expect(isCancelled(error)).toBe(true);
   }, 20_000);
 });
 

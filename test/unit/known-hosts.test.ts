@@ -296,15 +296,17 @@ describe('recordHostKey', () => {
 });
 
 describe('a known_hosts path that is not a file', () => {
-  it('is refused as BAD_INPUT naming it, where a key would be recorded or a person named it', async () => {
+  it('is refused as BAD_INPUT naming it where a person named it, and as STORAGE_FAILED naming it where a key would be recorded', async () => {
     const folder = join(dir, 'named-a-directory');
     await mkdir(folder, { recursive: true });
     await expect(checkKnownHostsFile(folder)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining(folder) });
-    await expect(recordHostKey(folder, 'plex.lan', 22, keys.ed)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining(folder) });
+    await expect(recordHostKey(folder, 'plex.lan', 22, keys.ed)).rejects.toMatchObject({
+      code: 'STORAGE_FAILED', message: `Reclaim could not save its file ${folder} (it is a folder, not a file).`,
+    });
     await expect(checkKnownHostsFile(join(dir, 'not-yet-there'))).resolves.toBeUndefined();
   });
 
-  it('reaches the person as that BAD_INPUT, not as an SSH failure with a raw EISDIR', async () => {
+  it('reaches the person as that STORAGE_FAILED, not as an SSH failure with a raw EISDIR', async () => {
     const folder = join(dir, 'record-into-a-directory');
     await mkdir(folder, { recursive: true });
     const check = createHostKeyCheck({
@@ -312,7 +314,7 @@ describe('a known_hosts path that is not a file', () => {
     });
     const trusted = await new Promise<boolean>((resolve) => check.verify(keys.ed.blob, resolve));
     expect(trusted).toBe(false);
-    expect(check.failure()).toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining(folder) });
+    expect(check.failure()).toMatchObject({ code: 'STORAGE_FAILED', message: expect.stringContaining(folder) });
   });
 
   it('shows at most 60 characters of a host name it will not record', async () => {

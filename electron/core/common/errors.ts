@@ -67,11 +67,23 @@ export function badInput(message: string, fix: string, details?: ErrorDetails<'B
 }
 
 /** One of Reclaim's own files could not be read or written (`doing`: "save", "read"). */
+/** What a file error means, for the errors people meet when a file cannot be used. */
+const FILE_ERRORS_IN_WORDS: Record<string, string> = {
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of its path is a file, not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOSPC: 'the disk is full',
+  EROFS: 'the disk is read-only',
+  ENOENT: 'it does not exist',
+};
+
 export function storageFailed(file: string, error: unknown, doing: 'save' | 'read' = 'save'): ReclaimError<'STORAGE_FAILED'> {
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  const why = (errno && FILE_ERRORS_IN_WORDS[errno]) ?? errno ?? (error as Error | undefined)?.message ?? String(error);
   return new ReclaimError(
     'STORAGE_FAILED',
-    `Reclaim could not ${doing} its file ${file} (${errno ?? (error as Error | undefined)?.message ?? String(error)}).`,
+    `Reclaim could not ${doing} its file ${file} (${why}).`,
     `Check that your user may ${doing === 'save' ? 'write to' : 'read'} ${path.dirname(file)}${doing === 'save' ? ' and that the disk is not full' : ''}, then try again.`,
     { file, errno },
     { cause: error },

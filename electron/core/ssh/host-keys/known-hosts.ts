@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { badInput, type ReclaimError } from '../../common/errors.js';
+import { badInput, storageFailed, type ReclaimError } from '../../common/errors.js';
 import { quoteInput } from '../../common/quote-input.js';
 import { matchWildcard } from '../../common/wildcard.js';
 
@@ -99,9 +99,11 @@ export async function recordHostKey(file: string, host: string, port: number, ke
     throw badInput(`The ${key.type} host key to record is malformed.`, 'Connect again so the key is read afresh.');
   }
 
-  await checkKnownHostsFile(file);
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const handle = await open(file, 'a+', 0o600);
+  // A file a person named was checked before any server was contacted (checkKnownHostsFile); a
+  // failure here is Reclaim failing to write, whoever named the file.
+  const handle = await mkdir(dirname(file), { recursive: true, mode: 0o700 })
+    .then(() => open(file, 'a+', 0o600))
+    .catch((error: unknown) => { throw storageFailed(file, error); });
   try {
     const { size } = await handle.stat();
     let separator = '';
