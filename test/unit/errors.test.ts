@@ -68,7 +68,7 @@ describe('a ReclaimError', () => {
     const cause = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
     const error = storageFailed('/home/me/.config/Reclaim/servers.json', cause);
     expect(error).toMatchObject({ code: 'STORAGE_FAILED', details: { file: '/home/me/.config/Reclaim/servers.json', errno: 'EACCES' }, cause });
-    expect(error.message).toBe('Reclaim could not save its file /home/me/.config/Reclaim/servers.json (EACCES).');
+    expect(error.message).toBe('Reclaim could not save its file /home/me/.config/Reclaim/servers.json (permission denied).');
     expect(error.fix).toContain('/home/me/.config/Reclaim');
   });
 });
