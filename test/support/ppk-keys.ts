@@ -55,8 +55,10 @@ export async function makePpkKey(
   const source = options.from
     ? [options.from.path, '--old-passphrase', await passphraseFile(dir, `${name}.old`, options.from.passphrase), '-P', '-O', 'private']
     : [...GENERATE[options.type], '-C', `reclaim-test-${name}`];
-  await execFileP('puttygen', [...source, '-q', '-o', path, '--new-passphrase', newPassphrase, '--ppk-param', params], { timeout: 60_000 });
-  const { stdout } = await execFileP('puttygen', [path, '--old-passphrase', newPassphrase, '-L'], { timeout: 30_000 });
+  // puttygen saves a random seed in PuTTY's folder: keep it in the test's directory, not in ~/.putty.
+  const env = { ...process.env, PUTTYDIR: join(dir, 'putty') };
+  await execFileP('puttygen', [...source, '-q', '-o', path, '--new-passphrase', newPassphrase, '--ppk-param', params], { timeout: 60_000, env });
+  const { stdout } = await execFileP('puttygen', [path, '--old-passphrase', newPassphrase, '-L'], { timeout: 30_000, env });
   const publicLine = stdout.trim();
   let fingerprint: string | undefined;
   if (options.type !== 'ed448') {

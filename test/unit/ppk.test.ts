@@ -34,7 +34,7 @@ afterAll(async () => {
 /** What PuTTYgen itself exports from the file, as ssh2 reads it. */
 async function puttygenExport(key: PpkKey): Promise<ssh2.ParsedKey> {
   const out = path.join(dir, `${path.basename(key.path)}.openssh`);
-  await execFileP('puttygen', [key.path, '--old-passphrase', '/dev/null', '-O', 'private-openssh-new', '-o', out]);
+  await execFileP('puttygen', [key.path, '--old-passphrase', '/dev/null', '-O', 'private-openssh-new', '-o', out], { env: { ...process.env, PUTTYDIR: path.join(dir, 'putty') } });
   return ssh2.utils.parseKey(await readFile(out)) as ssh2.ParsedKey;
 }
 
