@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { checkPuttyHostKey, puttyKeysFor, readPuttyHostKeys } from '../../electron/core/ssh/putty/host-keys.js';
 import { listPuttySessions } from '../../electron/core/ssh/putty/sessions.js';
 import { defaultPuttyStorage, PUTTY_REGISTRY_KEY, type PuttyStorage } from '../../electron/core/ssh/putty/storage.js';
@@ -83,7 +83,7 @@ describe('the host keys PuTTY trusts', () => {
     });
     // 192.168.1.20:2222 knows a nistp256 key; another nistp256 key there is a changed key.
     const other = Buffer.from(blobs[2]!);
-    other[other.length - 1] ^= 1;
+    other[other.length - 1] = other.at(-1)! ^ 1;
     expect(checkPuttyHostKey(puttyKeysFor(keys, '192.168.1.20', 2222), { type: 'ecdsa-sha2-nistp256', blob: other })).toEqual({
       kind: 'changed',
       known: [{ file: HOST_KEYS, line: 0, type: 'ecdsa-sha2-nistp256', fingerprint: fingerprints[2] }],
