@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { profilesFromPutty } from '../../electron/core/app/putty-profiles.js';
 import { checkPuttyHostKey, puttyKeysFor, readPuttyHostKeys } from '../../electron/core/ssh/putty/host-keys.js';
 import { listPuttySessions } from '../../electron/core/ssh/putty/sessions.js';
 import { defaultPuttyStorage, PUTTY_REGISTRY_KEY, type PuttyStorage } from '../../electron/core/ssh/putty/storage.js';
@@ -135,5 +136,16 @@ describe('PuTTY\'s saved sessions in the registry', () => {
     } finally {
       await rm(home, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Import from PuTTY in the app', () => {
+  it('offers the sessions as server forms, leaving out the one behind a SOCKS proxy', async () => {
+    expect(await profilesFromPutty(recordedRegistry().storage)).toEqual([
+      { name: 'My Plex Server', host: 'plex.example.com', sshPort: 22, user: 'plex', auth: 'key', keyPath: 'C:\\Users\\Sam Jones\\Documents\\plex key.ppk', jump: '', localPort: 8888, remote: 'localhost:32400' },
+      { name: 'Plex \\ office 50%', host: '10.0.0.5', sshPort: 2200, user: 'root', auth: 'auto', keyPath: '', jump: 'me@jump.example.com', localPort: 8889, remote: 'media.lan:32400' },
+      { name: 'bastion', host: 'gw.example.com', sshPort: 2222, user: 'ops', auth: 'auto', keyPath: '', jump: '', localPort: 8888, remote: '127.0.0.1:32400' },
+      { name: 'nas (via bastion)', host: 'nas.local', sshPort: 22, user: 'admin', auth: 'auto', keyPath: '', jump: 'ops@gw.example.com:2222', localPort: 32401, remote: '127.0.0.1:32400' },
+    ]);
   });
 });

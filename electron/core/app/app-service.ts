@@ -32,6 +32,8 @@ import { Tunnel, type TunnelEvent } from '../tunnel/tunnel.js';
 import { describeCheck, diagnoseReport } from '../diagnose/report.js';
 import { toErrorInfo } from './error-info.js';
 import { checkProfileFields, profilesFromSshConfig, ProfileStore } from './profiles.js';
+import { profilesFromPutty } from './putty-profiles.js';
+import type { PuttyStorage } from '../ssh/putty/storage.js';
 import { PromptBroker } from './prompt-broker.js';
 import type { SecretVault } from './secret-vault.js';
 
@@ -61,7 +63,9 @@ export interface AppServiceOptions {
   emit(event: ReclaimEvent): void;
   profilesFile: string;
   /** known_hosts files trusted and the one new keys are recorded in. */
-  hostKeys: Omit<HostKeyStore, 'acceptNew'>;
+  hostKeys: Omit<HostKeyStore, 'acceptNew' | 'putty'>;
+  /** Where PuTTY keeps its saved sessions and trusted host keys; without it, Reclaim does not look. */
+  putty?: PuttyStorage;
   plexTvUrl: string;
   plexHeaders: Record<string, string>;
   findAgent(): string | undefined;
@@ -124,6 +128,10 @@ export class AppService implements ReclaimHandlers {
 
   importSshConfig(): Promise<ProfileFields[]> {
     return profilesFromSshConfig(this.options.sshConfig);
+  }
+
+  async importPuttySessions(): Promise<ProfileFields[]> {
+    return this.options.putty ? profilesFromPutty(this.options.putty) : [];
   }
 
   async forgetSecret(id: string): Promise<null> {
@@ -375,7 +383,7 @@ export class AppService implements ReclaimHandlers {
       : profile.auth === 'password' ? { keys: false } : { agent };
     return {
       auth,
-      hostKeys: { ...this.options.hostKeys, acceptNew: false },
+      hostKeys: { ...this.options.hostKeys, acceptNew: false, putty: this.options.putty },
       prompter: session.prompter,
       signal: session.attempt.signal,
       onProgress,
