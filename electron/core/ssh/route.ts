@@ -13,7 +13,7 @@ import type { PuttyStorage } from './putty/storage.js';
 // that session, as plink takes it: its host, port, user, key file and SSH jump host.
 
 export interface RouteRequest {
-  /** `[user@]host[:port]` or a ~/.ssh/config alias. */
+  /** `[user@]host[:port]`, a ~/.ssh/config alias, or the name of a PuTTY saved session. */
   target: string;
   /** -p: overrides the port from the target or the config. */
   port?: number;
