@@ -12,7 +12,7 @@ import {
 import { reclaim } from './bridge.js';
 import { onFailure, reported } from './failures.js';
 import { ErrorBox } from './components/ErrorBox.js';
-import { ImportList } from './components/ImportList.js';
+import { ImportList, type ImportSource } from './components/ImportList.js';
 import { PromptDialog } from './components/PromptDialog.js';
 import { SandboxWarning } from './components/SandboxWarning.js';
 import { ServerForm } from './components/ServerForm.js';
@@ -35,7 +35,7 @@ export interface ConnectionState {
 type View =
   | { kind: 'welcome' }
   | { kind: 'form'; id: string | null; fields: ProfileFields }
-  | { kind: 'import'; forms: ProfileFields[] }
+  | { kind: 'import'; source: ImportSource; forms: ProfileFields[] }
   | { kind: 'server'; id: string };
 
 const IDLE: ConnectionState = { phase: 'idle' };
@@ -132,10 +132,12 @@ export function App() {
     if (andConnect) void connect(profile.id);
   };
 
-  const importFromSshConfig = async () => {
-    const result = await reclaim.importSshConfig();
+  const importFrom = async (source: ImportSource) => {
+    const result = source === 'putty'
+      ? await reclaim.importPuttySessions()
+      : await reclaim.importSshConfig();
     if (!result.ok) return setNotice(result.error);
-    setView({ kind: 'import', forms: result.value });
+    setView({ kind: 'import', source, forms: result.value });
   };
 
   const selected = view.kind === 'server' ? profiles.find((profile) => profile.id === view.id) : undefined;
@@ -150,12 +152,12 @@ export function App() {
         connections={connections}
         onSelect={(id) => setView({ kind: 'server', id })}
         onAdd={() => setView({ kind: 'form', id: null, fields: DEFAULT_PROFILE })}
-        onImport={() => void importFromSshConfig()}
+        onImport={(source) => void importFrom(source)}
       />
       <main className="content">
         <SandboxWarning />
         {notice && <ErrorBox error={notice} onDismiss={() => setNotice(undefined)} />}
-        {view.kind === 'welcome' && <Welcome onAdd={() => setView({ kind: 'form', id: null, fields: DEFAULT_PROFILE })} onImport={() => void importFromSshConfig()} />}
+        {view.kind === 'welcome' && <Welcome onAdd={() => setView({ kind: 'form', id: null, fields: DEFAULT_PROFILE })} onImport={(source) => void importFrom(source)} />}
         {view.kind === 'form' && (
           <ServerForm
             key={view.id ?? 'new'}
@@ -166,7 +168,7 @@ export function App() {
           />
         )}
         {view.kind === 'import' && (
-          <ImportList forms={view.forms} onPick={(fields) => setView({ kind: 'form', id: null, fields })} onCancel={() => setView({ kind: 'welcome' })} />
+          <ImportList source={view.source} forms={view.forms} onPick={(fields) => setView({ kind: 'form', id: null, fields })} onCancel={() => setView({ kind: 'welcome' })} />
         )}
         {view.kind === 'server' && selected && (
           <ServerPage

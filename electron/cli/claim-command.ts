@@ -8,7 +8,7 @@ import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot, withPms } from './one-shot.js';
 import { isInteractive, SSH_OPTIONS_HELP } from './ssh-options.js';
 
-export const CLAIM_HELP = `Usage: reclaim claim <[user@]host[:port] | ssh-config alias> [--token claim-… | --token -] [options]
+export const CLAIM_HELP = `Usage: reclaim claim <[user@]host[:port] | ssh-config alias | PuTTY session> [--token claim-… | --token -] [options]
 
 Claims an unclaimed Plex Media Server for your Plex account, through an SSH tunnel so that Plex
 sees the request as local. Without --token, you sign in with Plex in your browser and Reclaim

@@ -4,7 +4,7 @@ import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot } from './one-shot.js';
 import { SSH_OPTIONS_HELP } from './ssh-options.js';
 
-export const DIAGNOSE_HELP = `Usage: reclaim diagnose <[user@]host[:port] | ssh-config alias> [options]
+export const DIAGNOSE_HELP = `Usage: reclaim diagnose <[user@]host[:port] | ssh-config alias | PuTTY session> [options]
 
 Checks, link by link, why Plex says "Not authorized": the SSH login, forwarding, Plex Media
 Server answering and being claimed, and whether the server reaches plex.tv (name lookup, HTTPS,

@@ -38,8 +38,9 @@ export async function parseOneShot(
   });
   if (values.help) return 'help';
   const target = theServer(command, positionals);
-  const { localPort, remote } = tunnelEnds(values['local-port'] as string | undefined, values.remote as string | undefined, 0);
-  const route = await routeFromOptions(target, values);
+  const { hops: route, puttySession } = await routeFromOptions(target, values);
+  // Its own tunnel on any free port, but to wherever a PuTTY session forwards Plex.
+  const { localPort, remote } = tunnelEnds(values['local-port'] as string | undefined, values.remote as string | undefined, 0, puttySession?.plexForward?.remote);
   const connect = await connectSettingsFromOptions(values);
   const headers = plexHeaders(await clientIdentifier());
   return { values: values as OneShot['values'], target, route, connect, localPort, remote, headers };

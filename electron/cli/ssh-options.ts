@@ -6,8 +6,9 @@ import { badInput } from '../core/common/errors.js';
 import { checkKnownHostsFile } from '../core/ssh/host-keys/known-hosts.js';
 import type { HostKeyStore } from '../core/ssh/host-keys/policy.js';
 import type { Prompter } from '../core/ssh/prompter.js';
-import { resolveRoute } from '../core/ssh/route.js';
-import type { ConnectSettings, SshHop } from '../core/ssh/connect.js';
+import { resolveTarget, type ResolvedTarget } from '../core/ssh/route.js';
+import type { ConnectSettings } from '../core/ssh/connect.js';
+import { defaultPuttyStorage } from '../core/ssh/putty/storage.js';
 import { parseHostPort, parsePort, type HostPort } from '../core/common/target.js';
 import { DEFAULT_REMOTE } from '../core/tunnel/tunnel.js';
 import { terminalPrompter } from './terminal-prompter.js';
@@ -32,7 +33,7 @@ export const SSH_OPTIONS = {
 export const SSH_OPTIONS_HELP = `
 SSH options:
   -p, --port N            SSH port (default: from ~/.ssh/config, else 22)
-  -i, --identity FILE     private key to sign in with (OpenSSH or PEM; asks for its passphrase)
+  -i, --identity FILE     private key to sign in with (OpenSSH, PEM or PuTTY .ppk; asks for its passphrase)
       --password-env NAME read the SSH password from environment variable NAME
       --agent             require your SSH agent (SSH_AUTH_SOCK, Windows agent or Pageant; used anyway when found)
       --known-hosts FILE  trust only the keys in FILE, and record newly accepted keys there
@@ -58,12 +59,14 @@ export function isInteractive(values: SshOptionValues): boolean {
   return !values.json && Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
 }
 
-export async function routeFromOptions(target: string, values: SshOptionValues): Promise<SshHop[]> {
-  return resolveRoute({
+/** The hops to the server; a target that names a PuTTY saved session also brings that session. */
+export async function routeFromOptions(target: string, values: SshOptionValues): Promise<ResolvedTarget> {
+  return resolveTarget({
     target,
     port: values.port === undefined ? undefined : parsePort(values.port, 'SSH port (-p)'),
     jump: values.jump,
     config: values.config ? { configFile: values.config, configFileMustExist: true } : {},
+    putty: defaultPuttyStorage(),
   });
 }
 
@@ -80,7 +83,7 @@ export async function connectSettingsFromOptions(values: SshOptionValues): Promi
   }
   const hostKeys: HostKeyStore = values['known-hosts']
     ? { trustFiles: [values['known-hosts']], recordFile: values['known-hosts'], acceptNew: Boolean(values['accept-new']) }
-    : { trustFiles: [...userKnownHostsFiles(), reclaimKnownHostsFile()], recordFile: reclaimKnownHostsFile(), acceptNew: Boolean(values['accept-new']) };
+    : { trustFiles: [...userKnownHostsFiles(), reclaimKnownHostsFile()], recordFile: reclaimKnownHostsFile(), acceptNew: Boolean(values['accept-new']), putty: defaultPuttyStorage() };
   return {
     auth: { identityFile: values.identity, password: readPasswordEnv(values['password-env']), agent },
     hostKeys,
@@ -102,8 +105,8 @@ function readPasswordEnv(name: string | undefined): string | undefined {
   return password;
 }
 
-/** -L and --remote, shared by every command: each opens a tunnel. */
-export function tunnelEnds(localPortText: string | undefined, remoteText: string | undefined, defaultLocalPort: number): { localPort: number; remote: HostPort } {
+/** -L and --remote, shared by every command: each opens a tunnel. `defaultRemote` comes from a PuTTY session's forward. */
+export function tunnelEnds(localPortText: string | undefined, remoteText: string | undefined, defaultLocalPort: number, defaultRemote?: string): { localPort: number; remote: HostPort } {
   if (localPortText !== undefined && localPortText.includes(':')) {
     throw badInput(
       `-L ${localPortText}: here -L takes only the local port.`,
@@ -112,7 +115,8 @@ export function tunnelEnds(localPortText: string | undefined, remoteText: string
   }
   return {
     localPort: localPortText === undefined ? defaultLocalPort : parsePort(localPortText, 'Local port (-L)', { allowZero: true }),
-    remote: remoteText === undefined ? DEFAULT_REMOTE : parseHostPort(remoteText, 'Remote address (--remote)'),
+    remote: remoteText !== undefined ? parseHostPort(remoteText, 'Remote address (--remote)')
+      : defaultRemote !== undefined ? parseHostPort(defaultRemote, 'Forward to Plex in the PuTTY session') : DEFAULT_REMOTE,
   };
 }
 

@@ -3,7 +3,7 @@ import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot, withPms } from './one-shot.js';
 import { SSH_OPTIONS_HELP } from './ssh-options.js';
 
-export const STATUS_HELP = `Usage: reclaim status <[user@]host[:port] | ssh-config alias> [options]
+export const STATUS_HELP = `Usage: reclaim status <[user@]host[:port] | ssh-config alias | PuTTY session> [options]
 
 Connects through a tunnel of its own and tells whether the Plex Media Server is claimed.
 ${ONE_SHOT_HELP}

@@ -47,7 +47,8 @@ export function terminalPrompter(): Prompter {
         `The authenticity of host '${question.host}${question.port === 22 ? '' : `:${question.port}`}' can't be established.`,
         `${question.keyType} key fingerprint is ${question.fingerprint}.`,
         ...question.otherTypesKnown.map((known) =>
-          `Note: a ${known.type} key (${known.fingerprint}) is already on record for this host in ${known.file}:${known.line}.`),
+          // Line 0: PuTTY's registry, which has no lines.
+          `Note: a ${known.type} key (${known.fingerprint}) is already on record for this host in ${known.line > 0 ? `${known.file}:${known.line}` : known.file}.`),
         'To check it, run on the server: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub',
       ];
       process.stderr.write(`${lines.join('\n')}\n`);

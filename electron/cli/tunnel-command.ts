@@ -6,7 +6,7 @@ import { formatHostPort } from '../core/common/target.js';
 import { exitCodeFor, type Output } from './output.js';
 import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP, theServer, tunnelEnds } from './ssh-options.js';
 
-export const TUNNEL_HELP = `Usage: reclaim tunnel <[user@]host[:port] | ssh-config alias> [options]
+export const TUNNEL_HELP = `Usage: reclaim tunnel <[user@]host[:port] | ssh-config alias | PuTTY session> [options]
 
 Forwards 127.0.0.1:${DEFAULT_LOCAL_PORT} on this computer to ${formatHostPort(DEFAULT_REMOTE.host, DEFAULT_REMOTE.port)} on the server,
 so Plex sees you as local. Keeps running (and reconnects by itself) until Ctrl+C.
@@ -27,8 +27,10 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
     return 0;
   }
   const target = theServer('tunnel', positionals);
-  const { localPort, remote } = tunnelEnds(values['local-port'], values.remote, DEFAULT_LOCAL_PORT);
-  const route = await routeFromOptions(target, values);
+  const { hops: route, puttySession } = await routeFromOptions(target, values);
+  // A PuTTY session's own forward to Plex (L8888=localhost:32400) gives the ports unless -L or --remote do.
+  const forward = puttySession?.plexForward;
+  const { localPort, remote } = tunnelEnds(values['local-port'], values.remote, forward?.localPort ?? DEFAULT_LOCAL_PORT, forward?.remote);
   const connect = await connectSettingsFromOptions(values);
   const server = route[route.length - 1]!;
   output.say(`Connecting to ${server.user}@${formatHostPort(server.host, server.port)}${route.length > 1 ? ` through ${route.slice(0, -1).map((hop) => hop.label).join(', ')}` : ''}...`);

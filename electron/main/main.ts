@@ -3,6 +3,7 @@ import os from 'node:os';
 import { app, BrowserWindow, clipboard, dialog, powerMonitor, session, shell } from 'electron';
 import { AppService } from '../core/app/app-service.js';
 import { findAgent } from '../core/ssh/agent.js';
+import { defaultPuttyStorage } from '../core/ssh/putty/storage.js';
 import { reclaimDataDir, reclaimKnownHostsFile, reclaimLogFile, userKnownHostsFiles } from '../core/common/app-paths.js';
 import { log, openLog } from '../core/common/log.js';
 import { clientIdentifier } from '../core/plex/client-identifier.js';
@@ -71,6 +72,7 @@ async function start(): Promise<void> {
     emit: send,
     profilesFile: path.join(dataDir, 'servers.json'),
     hostKeys: { trustFiles: [...userKnownHostsFiles(), reclaimKnownHostsFile()], recordFile: reclaimKnownHostsFile() },
+    putty: defaultPuttyStorage(),
     plexTvUrl: plexTvUrl(),
     plexHeaders: plexHeaders(await clientIdentifier(dataDir)),
     findAgent,

@@ -187,6 +187,8 @@ export interface ReclaimApi {
   deleteProfile(id: string): Promise<Result<null>>;
   /** Profiles made from the Host entries of ~/.ssh/config (not saved until the person saves one). */
   importSshConfig(): Promise<Result<ProfileFields[]>>;
+  /** Profiles made from PuTTY's saved sessions (not saved until the person saves one). */
+  importPuttySessions(): Promise<Result<ProfileFields[]>>;
   forgetSecret(id: string): Promise<Result<null>>;
   /** Tunnels, connection attempts and questions under way (a reloaded window picks up where it was). */
   currentState(): Promise<Result<AppState>>;
@@ -226,6 +228,7 @@ const METHODS: Record<ApiMethod, true> = {
   saveProfile: true,
   deleteProfile: true,
   importSshConfig: true,
+  importPuttySessions: true,
   forgetSecret: true,
   currentState: true,
   chooseKeyFile: true,

@@ -21,7 +21,8 @@ export function HostKeyChanged(props: { error: ErrorInfo }) {
         <>
           <p>On the server, this prints its current key:</p>
           <pre className="command"><code>{key.serverCommand}</code></pre>
-          <p>The old key is on line {key.line} of <code>{key.file}</code>.</p>
+          {/* PuTTY's registry has no lines: there the key is a value in a registry key. */}
+          <p>{key.line > 0 ? <>The old key is on line {key.line} of </> : <>The old key is in </>}<code>{key.file}</code>.</p>
         </>
       )}
       <p className="error-code">Error code: <code>{props.error.code}</code></p>

@@ -124,7 +124,7 @@ export function ServerForm(props: {
                 onChange={(event) => set('keyPath', event.target.value)} />
               <button type="button" onClick={() => void browse()}>Browse…</button>
             </div>
-            <p className="hint" id="hint-keyPath">Full path of the private key (not the .pub file). OpenSSH or PEM format; PuTTY .ppk keys must be exported first.</p>
+            <p className="hint" id="hint-keyPath">Full path of the private key (not the .pub file): OpenSSH, PEM, or PuTTY's .ppk as PuTTYgen saved it.</p>
             <FieldError name="keyPath" />
           </div>
         )}

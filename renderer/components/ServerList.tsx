@@ -1,5 +1,6 @@
 import type { ServerProfile } from '../../electron/shared/ipc-contract.js';
 import type { ConnectionState } from '../App.js';
+import type { ImportSource } from './ImportList.js';
 
 const PHASE_TEXT: Record<ConnectionState['phase'], string> = {
   idle: 'Not connected',
@@ -14,7 +15,7 @@ export function ServerList(props: {
   connections: Record<string, ConnectionState>;
   onSelect(id: string): void;
   onAdd(): void;
-  onImport(): void;
+  onImport(source: ImportSource): void;
 }) {
   return (
     <nav className="sidebar" aria-label="Servers">
@@ -44,7 +45,8 @@ export function ServerList(props: {
       </ul>
       <div className="sidebar-actions">
         <button type="button" className="primary" onClick={props.onAdd}>Add server</button>
-        <button type="button" onClick={props.onImport}>Import from ~/.ssh/config</button>
+        <button type="button" onClick={() => props.onImport('ssh-config')}>Import from ~/.ssh/config</button>
+        <button type="button" onClick={() => props.onImport('putty')}>Import from PuTTY</button>
       </div>
     </nav>
   );

@@ -1,4 +1,6 @@
-export function Welcome(props: { onAdd(): void; onImport(): void }) {
+import type { ImportSource } from './ImportList.js';
+
+export function Welcome(props: { onAdd(): void; onImport(source: ImportSource): void }) {
   return (
     <section className="welcome">
       <h2>Get back into your Plex server</h2>
@@ -18,7 +20,8 @@ export function Welcome(props: { onAdd(): void; onImport(): void }) {
       </ol>
       <div className="button-row">
         <button type="button" className="primary" onClick={props.onAdd}>Add your server</button>
-        <button type="button" onClick={props.onImport}>Import from ~/.ssh/config</button>
+        <button type="button" onClick={() => props.onImport('ssh-config')}>Import from ~/.ssh/config</button>
+        <button type="button" onClick={() => props.onImport('putty')}>Import from PuTTY</button>
       </div>
     </section>
   );

@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
 
-export type KeyType = 'ed25519' | 'ecdsa' | 'rsa';
+/** 'ecdsa' is ssh-keygen's default curve (nistp256); the others name theirs. */
+export type KeyType = 'ed25519' | 'ecdsa' | 'ecdsa-384' | 'ecdsa-521' | 'rsa';
 
 export interface KeyPair {
   privatePath: string;
@@ -26,7 +27,9 @@ export async function makeKeyPair(
   const publicPath = `${privatePath}.pub`;
   // ssh-keygen would prompt "Overwrite (y/n)?" — fail loudly instead.
   if (existsSync(privatePath)) throw new Error(`makeKeyPair: ${privatePath} already exists`);
-  const args = ['-q', '-t', options.type, '-N', options.passphrase ?? '', '-C', `reclaim-test-${options.type}`, '-f', privatePath];
+  const [algorithm, bits] = options.type.split('-');
+  const args = ['-q', '-t', algorithm!, '-N', options.passphrase ?? '', '-C', `reclaim-test-${options.type}`, '-f', privatePath];
+  if (bits) args.push('-b', bits);
   if (options.type === 'rsa') args.push('-b', '2048'); // small = fast, still accepted by sshd
   if (options.format === 'pem') args.push('-m', 'PEM');
   await execFileP('ssh-keygen', args, { timeout: 30_000 });

@@ -38,9 +38,10 @@ function readOrCreateSecret(): Buffer {
 function locked(args: string[], stdin?: string): Promise<void> {
   mkdirSync('/run/lock', { recursive: true });
   return new Promise((resolve, reject) => {
-    const child = spawn('flock', ['-w', '30', LOCK_FILE, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+    // A command that reads no input gets none: a pipe to one that has already exited fails with EPIPE.
+    const child = spawn('flock', ['-w', '30', LOCK_FILE, ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -48,7 +49,11 @@ function locked(args: string[], stdin?: string): Promise<void> {
       if (code === 0) resolve();
       else reject(new Error(`${args[0]} exited with ${code}: ${stderr.trim()}`));
     });
-    child.stdin.end(stdin ?? '');
+    if (stdin !== undefined) {
+      // If the command dies before reading its input, its exit status (above) says why.
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(stdin);
+    }
   });
 }
 

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeKeyPair } from '../support/keys.js';
+import { writePuttySession } from '../support/plink.js';
+import { makePpkKey, type PpkKey } from '../support/ppk-keys.js';
 import { startPlexServerScene, type PlexServerScene } from '../support/plex-server.js';
 import type { Pms } from '../stand-ins/pms.js';
 import { pageProblems, startUi, type Ui } from './harness.js';
@@ -18,6 +20,7 @@ let page: Page;
 let pms: Pms;
 let knownHosts: string;
 let alice: { token: string };
+let puttyKey: PpkKey;
 
 beforeAll(async () => {
   scene = await startPlexServerScene('ui');
@@ -27,7 +30,13 @@ beforeAll(async () => {
   await writeFile(knownHosts, '');
   const sshConfig = path.join(scene.home, 'ssh_config');
   await writeFile(sshConfig, `Host attic\n  HostName ${scene.sshd.host}\n  Port ${scene.sshd.port}\n  User ${scene.sshd.user.name}\nHost *\n  ServerAliveInterval 30\n`);
-  ui = await startUi({ home: scene.home, knownHostsFile: knownHosts, plexTvUrl: scene.plexTv.url, sshConfigFile: sshConfig });
+  const puttyDir = path.join(scene.home, 'putty');
+  puttyKey = await makePpkKey(scene.home, 'attic-putty', { type: 'ed25519', version: 3, passphrase: 'attic' });
+  await writePuttySession(puttyDir, 'Attic%20via%20PuTTY', {
+    HostName: scene.sshd.host, PortNumber: scene.sshd.port, Protocol: 'ssh', UserName: scene.sshd.user.name,
+    PublicKeyFile: puttyKey.path, PortForwardings: 'L8899=localhost:32400',
+  });
+  ui = await startUi({ home: scene.home, knownHostsFile: knownHosts, plexTvUrl: scene.plexTv.url, sshConfigFile: sshConfig, puttyDir });
   page = ui.page;
 }, 120_000);
 
@@ -65,6 +74,27 @@ describe('the desktop UI, first claim from start to finish', () => {
     expect(await page.getByLabel('Server address').inputValue()).toBe('attic');
     expect(await page.getByLabel('SSH port').inputValue()).toBe(String(scene.sshd.port));
     expect(await page.getByLabel('User name').inputValue()).toBe(scene.sshd.user.name);
+    await button('Cancel').click();
+  });
+
+  it('fills the server form from a saved PuTTY session: its .ppk key and its Plex port come along', async () => {
+    await button('Import from PuTTY').first().click();
+    await page.getByRole('heading', { name: 'Import from PuTTY' }).waitFor();
+    await ui.screenshot('01b-import-putty');
+    await button(/^Attic via PuTTY/).click();
+    expect(await page.getByLabel('Server address').inputValue()).toBe(scene.sshd.host);
+    expect(await page.getByLabel('SSH port').inputValue()).toBe(String(scene.sshd.port));
+    expect(await page.getByLabel('User name').inputValue()).toBe(scene.sshd.user.name);
+    expect(await page.getByRole('radio', { name: /^Key file/ }).isChecked()).toBe(true);
+    expect(await page.getByLabel('Private key file', { exact: true }).inputValue()).toBe(puttyKey.path);
+    expect(await page.getByLabel('Local port').inputValue()).toBe('8899');
+    expect(await page.getByLabel('Plex on the server').inputValue()).toBe('localhost:32400');
+    // The .ppk file passes the form's check as PuTTYgen saved it: the check, which stops at the
+    // first wrong field, goes past the key file to a wrong field after it.
+    await page.getByLabel('Plex on the server').fill('nowhere');
+    await page.getByLabel('Local port').focus();
+    await page.locator('#error-remote').waitFor();
+    expect(await page.locator('#error-keyPath').count()).toBe(0);
     await button('Cancel').click();
   });
 

@@ -9,6 +9,7 @@ import { routeRequest, isApiMethod } from '../../electron/core/app/request-route
 import type { SavedSecret, SecretVault } from '../../electron/core/app/secret-vault.js';
 import { openLog } from '../../electron/core/common/log.js';
 import { plexHeaders } from '../../electron/core/plex/headers.js';
+import { defaultPuttyStorage } from '../../electron/core/ssh/putty/storage.js';
 import { API_METHODS, type ReclaimEvent, type ViewBounds } from '../../electron/shared/ipc-contract.js';
 import { EventLog } from '../support/events.js';
 
@@ -37,6 +38,8 @@ export interface UiOptions {
   knownHostsFile: string;
   plexTvUrl: string;
   sshConfigFile?: string;
+  /** PuTTY's folder (what PUTTYDIR names); without it, Import from PuTTY finds nothing. */
+  puttyDir?: string;
 }
 
 export interface Ui {
@@ -138,6 +141,7 @@ export async function startUi(options: UiOptions): Promise<Ui> {
     plexHeaders: plexHeaders('reclaim-ui-test-0000-0000-000000000000'),
     findAgent: () => undefined,
     sshConfig: { configFile: options.sshConfigFile ?? path.join(options.home, 'no-ssh-config'), homeDir: options.home },
+    putty: options.puttyDir ? defaultPuttyStorage('linux', { PUTTYDIR: options.puttyDir }, options.home) : undefined,
     reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
     host: {
       vault,

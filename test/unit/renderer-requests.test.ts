@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { API_METHODS } from '../../electron/shared/ipc-contract.js';
 
 // Every failed request must reach the person. A request made from the window either has its
-// Result read where it is made (`const result = await reclaim.x(...)`, or the claim panels'
-// run()), or goes through reported(), which shows a failure in the notice area. A request whose
+// Result read where it is made (`const result = await reclaim.x(...)`, a branch of a conditional
+// that assigns one, or the claim panels' run()), or goes through reported(), which shows a failure in the notice area. A request whose
 // Result is thrown away (`void reclaim.x(...)`) fails here, naming the file and line.
 
 const ROOT = path.resolve(import.meta.dirname, '../../renderer');
-const READ_WHERE_MADE = /(?:reported\(|const \w+ = await |run\(\(\) => )$/;
+const READ_WHERE_MADE = /(?:reported\(|const \w+ = await |^[?:] await |run\(\(\) => )$/;
 
 function requestCalls(): Array<{ where: string; before: string }> {
   const files = readdirSync(ROOT, { recursive: true, withFileTypes: true })

@@ -17,6 +17,8 @@ import type { HostKeyStore } from '../ssh/host-keys/policy.js';
 import { ClaimFlow } from './claim-flow.js';
 import { DiagnoseRunner } from './diagnose-runner.js';
 import { checkProfileFields, profilesFromSshConfig, ProfileStore } from './profiles.js';
+import { profilesFromPutty } from './putty-profiles.js';
+import type { PuttyStorage } from '../ssh/putty/storage.js';
 import { PromptBroker } from './prompt-broker.js';
 import type { SecretVault } from './secret-vault.js';
 import { ServerPrompters } from './server-prompters.js';
@@ -50,7 +52,9 @@ export interface AppServiceOptions {
   emit(event: ReclaimEvent): void;
   profilesFile: string;
   /** known_hosts files trusted and the one new keys are recorded in. */
-  hostKeys: Omit<HostKeyStore, 'acceptNew'>;
+  hostKeys: Omit<HostKeyStore, 'acceptNew' | 'putty'>;
+  /** Where PuTTY keeps its saved sessions and trusted host keys; without it, Reclaim does not look. */
+  putty?: PuttyStorage;
   plexTvUrl: string;
   plexHeaders: Record<string, string>;
   findAgent(): string | undefined;
@@ -71,7 +75,7 @@ export class AppService implements ReclaimHandlers {
     this.store = new ProfileStore(options.profilesFile);
     this.broker = new PromptBroker(emit, host.vault);
     this.prompters = new ServerPrompters(this.broker);
-    const ssh = new SshSettings({ hostKeys: options.hostKeys, findAgent: options.findAgent, sshConfig: options.sshConfig });
+    const ssh = new SshSettings({ hostKeys: { ...options.hostKeys, putty: options.putty }, findAgent: options.findAgent, sshConfig: options.sshConfig });
     const loadProfile = (id: string) => this.profile(id);
     this.sessions = new Sessions({
       emit,
@@ -131,6 +135,10 @@ export class AppService implements ReclaimHandlers {
 
   importSshConfig(): Promise<ProfileFields[]> {
     return profilesFromSshConfig(this.options.sshConfig);
+  }
+
+  async importPuttySessions(): Promise<ProfileFields[]> {
+    return this.options.putty ? profilesFromPutty(this.options.putty) : [];
   }
 
   async forgetSecret(id: string): Promise<null> {

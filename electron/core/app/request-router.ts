@@ -100,6 +100,7 @@ const CHECKERS: { [M in ApiMethod]: Checker<M> } = {
   saveProfile: (args) => (count(args, 2), [args[0] === null ? null : id(args[0]), profileFields(args[1])]),
   deleteProfile: oneId,
   importSshConfig: noArgs,
+  importPuttySessions: noArgs,
   forgetSecret: oneId,
   currentState: noArgs,
   chooseKeyFile: noArgs,

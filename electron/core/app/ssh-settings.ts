@@ -10,7 +10,7 @@ import { resolveRoute } from '../ssh/route.js';
 // to log in. Connecting and Diagnose both start from here, so they sign in the same way.
 
 export interface SshSettingsOptions {
-  /** known_hosts files trusted and the one new keys are recorded in. */
+  /** known_hosts files trusted and the one new keys are recorded in (and PuTTY's trusted keys, read only). */
   hostKeys: Omit<HostKeyStore, 'acceptNew'>;
   findAgent(): string | undefined;
   sshConfig?: ResolveOptions;

@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, KeyboardInteractiveCallback, NextAuthHandler } from 'ssh2';
 import { badInput, isReclaimError } from '../common/errors.js';
 import type { Prompter } from './prompter.js';
+import { openPrivateKey, type OpenedKey } from './private-key.js';
 
 // Sign-in for one SSH hop, in OpenSSH's order: explicit key, agent, configured or default key
 // files, keyboard-interactive, password. Methods are offered only when the server still lists
@@ -58,14 +58,11 @@ export async function checkIdentityFile(file: string): Promise<Buffer> {
       );
     }
     const data = await fs.readFile(file);
-    const parsed = ssh2.utils.parseKey(data);
-    const problem = parsed instanceof Error
-      ? (/passphrase/i.test(parsed.message) ? undefined : keyProblem(parsed.message))
-      : (Array.isArray(parsed) ? parsed[0] : parsed)?.isPrivateKey() ? undefined : 'it is a public key';
-    if (problem) {
+    const opened = await openPrivateKey(file, data);
+    if (opened.kind === 'unusable') {
       throw badInput(
-        `The key file ${file} is not a private key Reclaim can read (${problem}).`,
-        'Choose the private key file (not the .pub file), in OpenSSH or PEM format. PuTTY .ppk keys must be exported with PuTTYgen: Conversions > Export OpenSSH key.',
+        `The key file ${file} is not a private key Reclaim can read (${opened.reason}).`,
+        'Choose the private key file (not the .pub file): an OpenSSH, PEM or PuTTY (.ppk) private key.',
       );
     }
     return data;
@@ -76,17 +73,6 @@ export async function checkIdentityFile(file: string): Promise<Buffer> {
       'Check the path, and that your user may read the file.',
     );
   }
-}
-
-/**
- * ssh2's reason in our words. Its messages quote what the file holds (a cipher or key type name
- * read from the file), and a file's bytes never go to the screen: they may be anything.
- */
-function keyProblem(ssh2Message: string): string {
-  if (/cipher/i.test(ssh2Message)) return 'it is encrypted in a way Reclaim cannot read';
-  if (/key type|OID/i.test(ssh2Message)) return 'its key type is not one Reclaim supports';
-  if (/^Unsupported key format$/i.test(ssh2Message)) return 'it is not a private key in OpenSSH or PEM format';
-  return 'it is damaged, or not a private key';
 }
 
 export function createAuthHandler(options: {
@@ -143,12 +129,13 @@ export function createAuthHandler(options: {
       if (key.explicit) throw error;
       return null; // a default key that does not exist is normal
     }
-    const plain = ssh2.utils.parseKey(data);
-    if (!(plain instanceof Error)) {
+    const opened = await openKey(key, data);
+    if (!opened) return null;
+    if (opened.kind === 'ready') {
       log.tried.push(`key ${key.file}`);
-      return { type: 'publickey', username: user, key: data };
+      return { type: 'publickey', username: user, key: opened.key };
     }
-    if (!/passphrase/i.test(plain.message)) {
+    if (opened.kind === 'unusable') {
       log.skipped.push(`${key.file}: not a private key Reclaim can read`);
       return null;
     }
@@ -162,13 +149,26 @@ export function createAuthHandler(options: {
         log.cancelled = true;
         return false;
       }
-      if (!(ssh2.utils.parseKey(data, passphrase) instanceof Error)) {
+      const unlocked = await openKey(key, data, passphrase);
+      if (!unlocked) return null;
+      if (unlocked.kind === 'ready') {
         log.tried.push(`key ${key.file}`);
-        return { type: 'publickey', username: user, key: data, passphrase };
+        return { type: 'publickey', username: user, key: unlocked.key, passphrase: unlocked.passphrase };
       }
     }
     log.skipped.push(`${key.file}: wrong passphrase ${MAX_SECRET_ATTEMPTS} times`);
     return null;
+  }
+
+  /** A damaged key named with -i stops the login; one from the config or ~/.ssh is skipped, saying why. */
+  async function openKey(key: KeyCandidate, data: Buffer, passphrase?: string): Promise<OpenedKey | undefined> {
+    try {
+      return await openPrivateKey(key.file, data, passphrase);
+    } catch (error) {
+      if (key.explicit || !isReclaimError(error)) throw error;
+      log.skipped.push(`${key.file}: ${error.message}`);
+      return undefined;
+    }
   }
 
   async function passwordAuth(): Promise<AnyAuthMethod | false> {

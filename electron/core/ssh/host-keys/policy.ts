@@ -6,14 +6,19 @@ import {
   knownHostsName,
   knownKeyTypes,
   recordHostKey,
+  type HostKeyVerdict,
+  type KnownKey,
 } from './known-hosts.js';
+import { checkPuttyHostKey, PUTTY_HOST_KEYS_KEY, puttyKeysFor, readPuttyHostKeys, type PuttyHostKey } from '../putty/host-keys.js';
+import type { PuttyStorage } from '../putty/storage.js';
 import type { AskPerson } from '../auth.js';
 import type { Prompter } from '../prompter.js';
 import { formatHostPort } from '../../common/target.js';
 
 // Deciding whether to trust a server's host key, as OpenSSH does with StrictHostKeyChecking=ask
 // (or accept-new): a known key passes; an unknown one is shown to the person, or refused when
-// nobody can be asked; a changed or revoked one is refused, always, with the line to fix.
+// nobody can be asked; a changed or revoked one is refused, always, with the line to fix. The keys
+// PuTTY trusts count as known too, so a PuTTY user is not asked again about a familiar server.
 
 export interface HostKeyStore {
   /** Files read for trust decisions, in order (the user's known_hosts first). */
@@ -22,6 +27,8 @@ export interface HostKeyStore {
   recordFile: string;
   /** Record an unknown key on first use without asking, like StrictHostKeyChecking=accept-new. */
   acceptNew: boolean;
+  /** Where PuTTY keeps the host keys it trusts, read as further known keys (never written). */
+  putty?: PuttyStorage;
 }
 
 export interface VerifiedHostKey {
@@ -55,8 +62,33 @@ const DEFAULT_HOST_KEY_ALGORITHMS = Object.values(ALGORITHMS_BY_KEY_TYPE).flat()
  * server that has several keys shows the one we know instead of looking "unknown".
  */
 export async function hostKeyAlgorithms(store: HostKeyStore, host: string, port: number): Promise<string[]> {
-  const known = (await knownKeyTypes(store.trustFiles, host, port)).flatMap((type) => ALGORITHMS_BY_KEY_TYPE[type] ?? []);
+  const types = [...(await knownKeyTypes(store.trustFiles, host, port)), ...(await puttyKeys(store, host, port)).map((key) => key.type)];
+  const known = types.flatMap((type) => ALGORITHMS_BY_KEY_TYPE[type] ?? []);
   return [...new Set([...known, ...DEFAULT_HOST_KEY_ALGORITHMS])];
+}
+
+async function puttyKeys(store: HostKeyStore, host: string, port: number): Promise<PuttyHostKey[]> {
+  return store.putty ? puttyKeysFor(await readPuttyHostKeys(store.putty), host, port) : [];
+}
+
+/** The known_hosts verdict joined with PuTTY's: a key either trusts is trusted, as for two known_hosts files. */
+function withPuttyVerdict(files: HostKeyVerdict, putty: HostKeyVerdict): HostKeyVerdict {
+  if (files.kind === 'revoked' || files.kind === 'trusted') return files;
+  if (putty.kind === 'trusted') return putty;
+  const known = (verdict: HostKeyVerdict): KnownKey[] => (verdict.kind === 'changed' ? verdict.known : []);
+  if (files.kind === 'changed' || putty.kind === 'changed') return { kind: 'changed', known: [...known(files), ...known(putty)] };
+  const others = (verdict: HostKeyVerdict): KnownKey[] => (verdict.kind === 'unknown' ? verdict.otherTypesKnown : []);
+  return { kind: 'unknown', otherTypesKnown: [...others(files), ...others(putty)] };
+}
+
+/** How to replace the old key once the admin has confirmed the new one: in PuTTY's store, or the known_hosts line. */
+function replaceOldKey(first: KnownKey, putty: PuttyHostKey[], host: string, port: number): string {
+  const fromPutty = putty.find((key) => key.file === first.file && key.line === first.line && key.fingerprint === first.fingerprint);
+  if (!fromPutty) return `remove line ${first.line} of ${first.file} (ssh-keygen -R '${knownHostsName(host, port)}' -f '${first.file}')`;
+  const where = first.file === PUTTY_HOST_KEYS_KEY
+    ? `delete the value ${fromPutty.entry} under ${PUTTY_HOST_KEYS_KEY} with regedit`
+    : `remove line ${first.line} (${fromPutty.entry}) of ${first.file}`;
+  return `let PuTTY replace the old key it keeps (connect with PuTTY and accept the new key when it warns), or ${where}`;
 }
 
 export function createHostKeyCheck(options: {
@@ -75,7 +107,8 @@ export function createHostKeyCheck(options: {
     const type = hostKeyType(blob);
     const fingerprint = fingerprintSha256(blob);
     const key = { type, blob };
-    const verdict = await checkHostKey(store.trustFiles, host, port, key);
+    const putty = await puttyKeys(store, host, port);
+    const verdict = withPuttyVerdict(await checkHostKey(store.trustFiles, host, port, key), checkPuttyHostKey(putty, key));
     const facts = { host, port, keyType: type, fingerprint };
     switch (verdict.kind) {
       case 'trusted':
@@ -95,8 +128,7 @@ export function createHostKeyCheck(options: {
           `WARNING: the identity key of ${where} has CHANGED. It was ${first.fingerprint} and is now ${fingerprint}. ` +
             'Someone could be intercepting the connection, or the server was reinstalled. Reclaim refused to connect.',
           `Ask the server's admin to confirm the new key (on the server: ssh-keygen -lf ${serverKeyFile(type)}). ` +
-            `Only if it matches ${fingerprint}, remove line ${first.line} of ${first.file} ` +
-            `(ssh-keygen -R '${knownHostsName(host, port)}' -f '${first.file}') and connect again.`,
+            `Only if it matches ${fingerprint}, ${replaceOldKey(first, putty, host, port)} and connect again.`,
           { ...facts, known: verdict.known },
         );
         return false;
