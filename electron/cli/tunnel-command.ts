@@ -48,7 +48,9 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
         break;
       case 'reconnecting':
         output.event({ ...event });
-        output.say(`${event.message} Reconnecting in ${Math.round(event.delayMs / 100) / 10} s (attempt ${event.attempt})...`);
+        output.say(event.attempt === 1
+          ? `Connection lost, reconnecting (requests wait until it is back). ${event.message}`
+          : `Still reconnecting: ${event.message} Next try in ${Math.round(event.delayMs / 100) / 10} s (attempt ${event.attempt}).`);
         break;
       case 'warning':
         output.event({ ...event });

@@ -51,8 +51,10 @@ export interface SshConnection {
 
 const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
-const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
-const DEFAULT_KEEPALIVE_COUNT_MAX = 3;
+// A link that stops answering is given up after (count + 1) intervals, 15 s, so a dropped
+// network is noticed and reconnected while the person is still looking, not a minute later.
+const DEFAULT_KEEPALIVE_INTERVAL_MS = 5_000;
+const DEFAULT_KEEPALIVE_COUNT_MAX = 2;
 
 export async function connectRoute(hops: SshHop[], settings: ConnectSettings): Promise<SshConnection> {
   const clients: ssh2.Client[] = [];
