@@ -7,8 +7,9 @@ import { openInBrowser } from './open-url.js';
 import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot, withPms } from './one-shot.js';
 import { isInteractive, SSH_OPTIONS_HELP } from './ssh-options.js';
+import { invokedAs } from './invocation.js';
 
-export const CLAIM_HELP = `Usage: reclaim claim <[user@]host[:port] | ssh-config alias> [--token claim-… | --token -] [options]
+const claimHelp = (): string => `Usage: ${invokedAs()} claim <[user@]host[:port] | ssh-config alias> [--token claim-… | --token -] [options]
 
 Claims an unclaimed Plex Media Server for your Plex account, through an SSH tunnel so that Plex
 sees the request as local. Without --token, you sign in with Plex in your browser and Reclaim
@@ -28,9 +29,9 @@ const STEP_TEXT: Record<ClaimStep, string> = {
 };
 
 export async function runClaim(args: string[], output: Output): Promise<number> {
-  const shot = await parseOneShot('claim', args, { token: { type: 'string' } });
+  const shot = await parseOneShot('claim', args, output, { token: { type: 'string', example: '-' } });
   if (shot === 'help') {
-    output.say(CLAIM_HELP, 'stdout');
+    output.say(claimHelp(), 'stdout');
     return 0;
   }
   const tokenOption = shot.values.token as string | undefined;

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { reclaimLogFile } from '../core/common/app-paths.js';
 import { asReclaimError, ReclaimError } from '../core/common/errors.js';
+import { quoteInput } from '../core/common/quote-input.js';
 import { log, openLog } from '../core/common/log.js';
+import { invokedAs } from './invocation.js';
 import { createOutput, exitCodeFor } from './output.js';
 import type { Output } from './output.js';
 
@@ -9,7 +11,7 @@ import type { Output } from './output.js';
 // maps errors to exit codes; everything else happens in the core, shared with the desktop app.
 // Every run writes to Reclaim's log (--verbose echoes it on stderr).
 
-const USAGE = `Usage: reclaim <command> [options]
+const usage = (): string => `Usage: ${invokedAs()} <command> [options]
 
 Commands:
   tunnel <server>     forward 127.0.0.1:8888 to Plex (127.0.0.1:32400) on the server over SSH
@@ -17,7 +19,7 @@ Commands:
   claim <server>      claim it for your Plex account (sign in with Plex, or --token from plex.tv/claim)
   diagnose <server>   check why Plex says "Not authorized", with a fix for each problem
 
-Run "reclaim <command> --help" for the options of a command.`;
+Run "${invokedAs()} <command> --help" for the options of a command.`;
 
 type Command = (args: string[], output: Output) => Promise<number>;
 
@@ -44,31 +46,24 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
   }
   const command = COMMANDS[name];
   try {
     if (!command) {
-      throw new ReclaimError('BAD_INPUT', `"${name}" is not a reclaim command.`, USAGE.replace(/^Usage: /, 'Use: '));
+      throw new ReclaimError('BAD_INPUT', `${quoteInput(name)} is not a reclaim command.`, usage().replace(/^Usage: /, 'Use: '));
     }
     log.info(`reclaim ${name}: started`);
     const code = await (await command())(args, output);
     log.info(`reclaim ${name}: done (exit status ${code})`);
     return code;
   } catch (error) {
-    const reclaimError = asInputError(error) ?? asReclaimError(error);
+    const reclaimError = asReclaimError(error);
     if (command) log.error(`reclaim ${name}: failed (exit status ${exitCodeFor(reclaimError)})`, reclaimError);
     output.error(reclaimError);
     return exitCodeFor(reclaimError);
   }
-}
-
-/** node:util parseArgs errors (unknown option, missing value) are the person's to fix. */
-function asInputError(error: unknown): ReclaimError | undefined {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) return undefined;
-  return new ReclaimError('BAD_INPUT', (error as Error).message, 'See "reclaim <command> --help" for the options.');
 }
 
 // Last resort: whatever slipped past the handlers above is still said in words (or as a JSON

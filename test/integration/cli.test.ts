@@ -219,8 +219,14 @@ describe('bad input', () => {
     [['tunnel', 'nas', '-L', '70000'], /not a port number/],
     [['tunnel', 'nas', '--remote', 'localhost'], /HOST:PORT/],
     [['tunnel', 'nas', '--password-env', 'RECLAIM_TEST_UNSET_VAR'], /not set/],
-    [['tunnel', 'nas', '-i', '/nonexistent/key'], /Cannot read the key file/],
-    [['tunnel', 'nas', '--frobnicate'], /Unknown option/],
+    [['tunnel', 'nas', '-i', '/nonexistent/key'], /^Cannot read the key file \/nonexistent\/key: there is no such file\.$/],
+    [['tunnel', 'nas', '-i', ''], /^"-i" was given an empty value\.$/],
+    [['tunnel', 'nas', '--password-env', ''], /^"--password-env" was given an empty value\.$/],
+    [['tunnel', 'nas', '--password-env', 'hunter2 is my password'], /^What follows --password-env is not the name of an environment variable/],
+    [['tunnel', 'nas', '-L', '-1'], /^"-L" needs a value, but the word after it, "-1", starts with a dash like an option\.$/],
+    [['tunnel', 'nas', '-i'], /^"-i" needs a value, but the word after it, "--json", starts with a dash like an option\.$/],
+    [['tunnel', 'nas', '--agent=yes'], /^--agent takes no value, but was given "yes"\.$/],
+    [['tunnel', 'nas', '--frobnicate'], /^"--frobnicate" is not an option of tunnel\.$/],
     [['frobnicate'], /not a reclaim command/],
   ])('%j is refused with exit 2 and a fix', async (args, message) => {
     const run = runCli([...args, '--json'], { home });
@@ -229,6 +235,27 @@ describe('bad input', () => {
     expect(error).toMatchObject({ event: 'error', code: 'BAD_INPUT' });
     expect(error.message).toMatch(message);
     expect(String(error.fix).length).toBeGreaterThan(10);
+    // Reclaim's own words, not Node's (ERR_PARSE_ARGS_*) nor an errno.
+    expect(`${String(error.message)} ${String(error.fix)}`).not.toMatch(/ambiguous|place it at the end|ENOENT|argument missing/);
+  });
+
+  it.each([
+    [['tunnel', 'nas', '--acept-new'], 'Did you mean --accept-new?'],
+    [['tunnel', 'nas', '--known'], 'Did you mean --known-hosts?'],
+    [['status', 'nas', '-f', 'my_config'], 'Did you mean -F (--config)?'],
+    [['claim', 'nas', '--tokn', '-'], 'Did you mean --token?'],
+  ])('a mistyped option %j gets "did you mean"', async (args, guess) => {
+    const run = runCli([...args, '--json'], { home });
+    expect((await exitOf(run)).code).toBe(2);
+    expect(run.events.events.at(-1)).toMatchObject({ event: 'error', code: 'BAD_INPUT', fix: expect.stringContaining(guess) });
+  });
+
+  it('--password is not an option, and the fix says why, without echoing what followed it', async () => {
+    const run = runCli(['tunnel', 'nas', '--password', 'hunter2-secret', '--json'], { home });
+    expect((await exitOf(run)).code).toBe(2);
+    const error = run.events.events.at(-1)!;
+    expect(error.fix).toMatch(/Did you mean --password-env\?.*never takes a password on the command line/);
+    expect(run.stdout() + run.stderr()).not.toContain('hunter2-secret');
   });
 
   it('explains errors in plain words without --json', async () => {

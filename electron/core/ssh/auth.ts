@@ -47,6 +47,15 @@ interface KeyCandidate { file: string; explicit: boolean }
 /** Far larger than any private key (a 16384-bit RSA key is about 13 KB). */
 const MAX_KEY_FILE_BYTES = 1024 * 1024;
 
+/** Why a key file could not be read, in words a person knows (not ENOENT). */
+const READ_PROBLEMS: Record<string, string> = {
+  ENOENT: 'there is no such file',
+  ENOTDIR: 'a part of that path is not a folder',
+  EACCES: 'permission denied',
+  ELOOP: 'it is a loop of symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+};
+
 export async function checkIdentityFile(file: string): Promise<Buffer> {
   try {
     // A device or a pipe named by mistake would never end; a huge file is no key either.
@@ -70,10 +79,11 @@ export async function checkIdentityFile(file: string): Promise<Buffer> {
     }
     return data;
   } catch (error) {
-    if (isReclaimError(error) || (error as NodeJS.ErrnoException).code === undefined) throw error;
+    const errno = (error as NodeJS.ErrnoException).code;
+    if (isReclaimError(error) || errno === undefined) throw error;
     throw badInput(
-      `Cannot read the key file ${file} (${(error as NodeJS.ErrnoException).code}).`,
-      'Check the path, and that your user may read the file.',
+      `Cannot read the key file ${file}: ${READ_PROBLEMS[errno] ?? `it cannot be read (${errno})`}.`,
+      errno === 'EACCES' ? 'Check that your user may read the file (ls -l shows its owner and permissions).' : 'Check the path: give the private key file, for example ~/.ssh/id_ed25519.',
     );
   }
 }
