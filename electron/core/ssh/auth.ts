@@ -156,7 +156,7 @@ export function createAuthHandler(options: {
       return null;
     }
     for (let attempt = 1; attempt <= MAX_SECRET_ATTEMPTS; attempt++) {
-      const passphrase = await askPerson(() => prompter.askSecret!({ kind: 'passphrase', subject: key.file, attempt }));
+      const passphrase = await askPerson(() => prompter.askSecret!({ kind: 'passphrase', subject: key.file, attempt, attempts: MAX_SECRET_ATTEMPTS }));
       if (passphrase === undefined) {
         log.cancelled = true;
         return false;
@@ -167,6 +167,8 @@ export function createAuthHandler(options: {
       }
     }
     log.skipped.push(`${key.file}: wrong passphrase ${MAX_SECRET_ATTEMPTS} times`);
+    // Whatever comes next (another key, a password question) must not look like more of the same.
+    prompter.notify?.({ kind: 'key-given-up', file: key.file, attempts: MAX_SECRET_ATTEMPTS });
     return null;
   }
 
