@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -208,6 +209,21 @@ describe('reclaim claim --token (pasted from plex.tv/claim)', () => {
     run.child.stdin!.end(`${await claimToken()}\n`);
     expect((await exitOf(run)).code).toBe(0);
     expect(lastEvent(run)).toMatchObject({ event: 'claimed' });
+  });
+
+  it('--token - reads one line of at most a few KiB: an endless stdin is BAD_INPUT, not a crash', async () => {
+    await freshPms();
+    const run = reclaim('claim', ['--token', '-']);
+    const zeros = createReadStream('/dev/zero');
+    zeros.pipe(run.child.stdin!);
+    run.child.stdin!.on('error', () => {});
+    try {
+      expect((await exitOf(run)).code).toBe(2);
+    } finally {
+      zeros.destroy();
+    }
+    expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'BAD_INPUT', message: expect.stringMatching(/more than 4 KiB from standard input/) });
+    expect(String(lastEvent(run).fix)).toContain('--token -');
   });
 
   it('an expired token is CLAIM_TOKEN_INVALID with the way to get a new one', async () => {
