@@ -66,6 +66,25 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+const PARENT_CHECK_MS = 1000;
+
+/**
+ * `npm run reclaim` starts Reclaim under a shell that npm kills on SIGTERM without passing the
+ * signal on: Reclaim would go on running, its tunnel open, with nobody left to stop it. A new
+ * parent is the sign of that, and it then stops as if it had been sent the SIGTERM itself.
+ */
+function stopWithNpm(): void {
+  if (process.env.npm_lifecycle_event !== 'reclaim') return;
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    log.info('reclaim: npm, which started it, has gone; stopping');
+    process.kill(process.pid, 'SIGTERM');
+  }, PARENT_CHECK_MS);
+  watch.unref();
+}
+
 // Last resort: whatever slipped past the handlers above is still said in words (or as a JSON
 // error line with --json), never as a stack.
 const lastResort = (error: unknown) => {
@@ -78,6 +97,7 @@ process.on('unhandledRejection', lastResort);
 // A reader that goes away (reclaim ... | head) is not an error worth a message.
 process.stdout.on('error', () => process.exit(process.exitCode ?? 0));
 
+stopWithNpm();
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliLogFile, exitOf, runCli } from '../support/cli.js';
+import { EventLog } from '../support/events.js';
 import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
 import { makeKeyPair, type KeyPair } from '../support/keys.js';
 import { httpGet, portIsFree } from '../support/net.js';
@@ -124,6 +126,36 @@ describe('reclaim tunnel --json', () => {
     second.child.kill('SIGTERM');
     expect((await exitOf(second)).code).toBe(0);
   });
+});
+
+describe('npm run reclaim', () => {
+  it('stopping npm (SIGTERM) stops the tunnel too, instead of leaving it open with nobody to stop it', async () => {
+    // npm passes SIGTERM to the shell it ran the script in, which dies without passing it on.
+    const npm = spawn('npm', ['run', '--silent', 'reclaim', '--', 'tunnel', `${sshd.user.name}@${sshd.host}`, '-J', `${jumpSshd.user.name}@${jumpSshd.host}`,
+      '-i', key.privatePath, '--known-hosts', knownHosts, '-L', '0', '--json'], {
+      cwd: path.resolve('.'),
+      env: { PATH: process.env.PATH, HOME: home, RECLAIM_HOME: path.join(home, 'reclaim-data') },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const events = new EventLog<Record<string, unknown>>();
+    let partial = '';
+    npm.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, unknown>);
+    });
+    // Reclaim holds the write end of this pipe too: it ends only once Reclaim itself has exited.
+    const reclaimGone = new Promise<void>((resolve) => npm.stdout!.once('end', () => resolve()));
+    try {
+      const port = (await events.waitFor(readyEvent, 'the ready line', 60_000)).localPort as number;
+      npm.kill('SIGTERM');
+      await events.waitFor((e) => e.event === 'closed', 'the tunnel to close after npm was stopped');
+      await reclaimGone;
+      expect(await portIsFree(port)).toBe(true);
+    } finally {
+      npm.kill('SIGKILL');
+    }
+  }, 90_000);
 });
 
 describe('reclaim tunnel with a password', () => {
