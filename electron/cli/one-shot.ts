@@ -22,7 +22,6 @@ Tunnel options:
 
 export interface OneShot {
   values: SshOptionValues & Record<string, string | boolean | undefined>;
-  target: string;
   /** This command line, for suggesting the next command. */
   line: CommandLine;
   route: SshHop[];
@@ -43,7 +42,7 @@ export async function parseOneShot(command: string, args: string[], output: Outp
   const route = await routeFromOptions(target, values);
   const connect = await connectSettingsFromOptions(values);
   const headers = plexHeaders(await clientIdentifier());
-  return { values, target, line, route, connect, localPort, remote, headers };
+  return { values, line, route, connect, localPort, remote, headers };
 }
 
 /** Opens the job's tunnel and a PMS client through it; both are closed when `job` ends. */
