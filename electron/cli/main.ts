@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { reclaimLogFile } from '../core/common/app-paths.js';
 import { asReclaimError, ReclaimError } from '../core/common/errors.js';
+import { quoteInput } from '../core/common/quote-input.js';
 import { log, openLog } from '../core/common/log.js';
 import { invokedAs } from './invocation.js';
 import { createOutput, exitCodeFor } from './output.js';
@@ -10,7 +11,7 @@ import type { Output } from './output.js';
 // maps errors to exit codes; everything else happens in the core, shared with the desktop app.
 // Every run writes to Reclaim's log (--verbose echoes it on stderr).
 
-const USAGE = `Usage: reclaim <command> [options]
+const usage = (): string => `Usage: ${invokedAs()} <command> [options]
 
 Commands:
   tunnel <server>     forward 127.0.0.1:8888 to Plex (127.0.0.1:32400) on the server over SSH
@@ -45,31 +46,43 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
   }
   const command = COMMANDS[name];
   try {
     if (!command) {
-      throw new ReclaimError('BAD_INPUT', `"${name}" is not a reclaim command.`, USAGE.replace(/^Usage: /, 'Use: '));
+      throw new ReclaimError('BAD_INPUT', `${quoteInput(name)} is not a reclaim command.`, usage().replace(/^Usage: /, 'Use: '));
     }
     log.info(`reclaim ${name}: started`);
     const code = await (await command())(args, output);
     log.info(`reclaim ${name}: done (exit status ${code})`);
     return code;
   } catch (error) {
-    const reclaimError = asInputError(error) ?? asReclaimError(error);
+    const reclaimError = asReclaimError(error);
     if (command) log.error(`reclaim ${name}: failed (exit status ${exitCodeFor(reclaimError)})`, reclaimError);
     output.error(reclaimError);
     return exitCodeFor(reclaimError);
   }
 }
 
-/** node:util parseArgs errors (unknown option, missing value) are the person's to fix. */
-function asInputError(error: unknown): ReclaimError | undefined {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) return undefined;
-  return new ReclaimError('BAD_INPUT', (error as Error).message, 'See "reclaim <command> --help" for the options.');
+const PARENT_CHECK_MS = 1000;
+
+/**
+ * `npm run reclaim` starts Reclaim under a shell that npm kills on SIGTERM without passing the
+ * signal on: Reclaim would go on running, its tunnel open, with nobody left to stop it. A new
+ * parent is the sign of that, and it then stops as if it had been sent the SIGTERM itself.
+ */
+function stopWithNpm(): void {
+  if (process.env.npm_lifecycle_event !== 'reclaim') return;
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    log.info('reclaim: npm, which started it, has gone; stopping');
+    process.kill(process.pid, 'SIGTERM');
+  }, PARENT_CHECK_MS);
+  watch.unref();
 }
 
 // Last resort: whatever slipped past the handlers above is still said in words (or as a JSON
@@ -84,6 +97,7 @@ process.on('unhandledRejection', lastResort);
 // A reader that goes away (reclaim ... | head) is not an error worth a message.
 process.stdout.on('error', () => process.exit(process.exitCode ?? 0));
 
+stopWithNpm();
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

@@ -1,11 +1,15 @@
-import { parseArgs } from 'node:util';
 import { clientIdentifier } from '../core/plex/client-identifier.js';
 import { plexHeaders } from '../core/plex/headers.js';
 import { PmsClient } from '../core/plex/pms.js';
 import { Tunnel } from '../core/tunnel/tunnel.js';
 import type { ConnectSettings, SshHop } from '../core/ssh/connect.js';
 import type { HostPort } from '../core/common/target.js';
-import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, theServer, tunnelEnds, type SshOptionValues } from './ssh-options.js';
+import { parseArguments, type OptionSpecs } from './arguments.js';
+import { CommandLine } from './command-line.js';
+import type { Output } from './output.js';
+import {
+  connectSettingsFromOptions, isInteractive, routeFromOptions, SSH_OPTIONS, theServer, TUNNEL_OPTIONS, tunnelEnds, type SshOptionValues,
+} from './ssh-options.js';
 
 // What `status`, `claim` and `diagnose` share: the same target and SSH options as `tunnel`, and
 // a tunnel of their own on any free local port (so a running `reclaim tunnel` on 8888 is left
@@ -18,7 +22,8 @@ Tunnel options:
 
 export interface OneShot {
   values: SshOptionValues & Record<string, string | boolean | undefined>;
-  target: string;
+  /** This command line, for suggesting the next command. */
+  line: CommandLine;
   route: SshHop[];
   connect: ConnectSettings;
   localPort: number;
@@ -26,24 +31,19 @@ export interface OneShot {
   headers: Record<string, string>;
 }
 
-export async function parseOneShot(
-  command: string,
-  args: string[],
-  extra: Record<string, { type: 'string' | 'boolean' }> = {},
-): Promise<OneShot | 'help'> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { ...SSH_OPTIONS, 'local-port': { type: 'string', short: 'L' }, remote: { type: 'string' }, ...extra },
-    allowPositionals: true,
-  });
-  if (values.help) return 'help';
-  const target = theServer(command, positionals);
+export async function parseOneShot(command: string, args: string[], output: Output, extra: OptionSpecs = {}): Promise<OneShot | 'help'> {
+  const parsed = parseArguments(command, args, { ...SSH_OPTIONS, ...TUNNEL_OPTIONS, ...extra });
+  if (parsed.values.help) return 'help';
+  const values = parsed.values as OneShot['values'];
+  const target = theServer(command, parsed.positionals);
+  const line = CommandLine.from(target, values);
+  output.knowRerun({ command, line, interactive: isInteractive(values) });
   const { hops: route, puttySession } = await routeFromOptions(target, values);
   // Its own tunnel on any free port, but to wherever a PuTTY session forwards Plex.
-  const { localPort, remote } = tunnelEnds(values['local-port'] as string | undefined, values.remote as string | undefined, 0, puttySession?.plexForward?.remote);
+  const { localPort, remote } = tunnelEnds(values['local-port'], values.remote, 0, puttySession?.plexForward?.remote);
   const connect = await connectSettingsFromOptions(values);
   const headers = plexHeaders(await clientIdentifier());
-  return { values: values as OneShot['values'], target, route, connect, localPort, remote, headers };
+  return { values, line, route, connect, localPort, remote, headers };
 }
 
 /** Opens the job's tunnel and a PMS client through it; both are closed when `job` ends. */

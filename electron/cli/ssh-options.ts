@@ -1,9 +1,9 @@
-import type { ParseArgsConfig } from 'node:util';
 import { findAgent } from '../core/ssh/agent.js';
 import { reclaimKnownHostsFile, userKnownHostsFiles } from '../core/common/app-paths.js';
 import { checkIdentityFile } from '../core/ssh/auth.js';
 import { badInput } from '../core/common/errors.js';
 import { checkKnownHostsFile } from '../core/ssh/host-keys/known-hosts.js';
+import { quoteInput } from '../core/common/quote-input.js';
 import type { HostKeyStore } from '../core/ssh/host-keys/policy.js';
 import type { Prompter } from '../core/ssh/prompter.js';
 import { resolveTarget, type ResolvedTarget } from '../core/ssh/route.js';
@@ -11,24 +11,32 @@ import type { ConnectSettings } from '../core/ssh/connect.js';
 import { defaultPuttyStorage } from '../core/ssh/putty/storage.js';
 import { parseHostPort, parsePort, type HostPort } from '../core/common/target.js';
 import { DEFAULT_REMOTE } from '../core/tunnel/tunnel.js';
+import type { OptionSpecs } from './arguments.js';
+import { invokedAs } from './invocation.js';
 import { terminalPrompter } from './terminal-prompter.js';
 
 // The SSH options every `reclaim` command shares, and how they become a route and connect
 // settings. Secrets never come from argv: a password only through --password-env NAME.
 
-export const SSH_OPTIONS = {
-  port: { type: 'string', short: 'p' },
-  identity: { type: 'string', short: 'i' },
-  'password-env': { type: 'string' },
+export const SSH_OPTIONS: OptionSpecs = {
+  port: { type: 'string', short: 'p', example: '2222' },
+  identity: { type: 'string', short: 'i', example: '~/.ssh/id_ed25519' },
+  'password-env': { type: 'string', example: 'PLEX_SSH_PASSWORD' },
   agent: { type: 'boolean' },
-  'known-hosts': { type: 'string' },
+  'known-hosts': { type: 'string', example: '~/.ssh/known_hosts' },
   'accept-new': { type: 'boolean' },
-  jump: { type: 'string', short: 'J' },
-  config: { type: 'string', short: 'F' },
+  jump: { type: 'string', short: 'J', example: 'you@bastion.example.com' },
+  config: { type: 'string', short: 'F', example: '~/.ssh/config' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
+};
+
+/** -L and --remote: every command opens a tunnel. */
+export const TUNNEL_OPTIONS: OptionSpecs = {
+  'local-port': { type: 'string', short: 'L', example: '8888' },
+  remote: { type: 'string', example: '127.0.0.1:32400' },
+};
 
 export const SSH_OPTIONS_HELP = `
 SSH options:
@@ -53,6 +61,8 @@ export interface SshOptionValues {
   jump?: string;
   config?: string;
   json?: boolean;
+  remote?: string;
+  'local-port'?: string;
 }
 
 export function isInteractive(values: SshOptionValues): boolean {
@@ -93,6 +103,13 @@ export async function connectSettingsFromOptions(values: SshOptionValues): Promi
 
 function readPasswordEnv(name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
+  // Not echoed: someone who misread the option may have typed the password itself here.
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(name)) {
+    throw badInput(
+      'What follows --password-env is not the name of an environment variable (letters, digits and _).',
+      'Put the password in an environment variable and give its name, for example: read -s PLEX_SSH_PASSWORD && export PLEX_SSH_PASSWORD, then --password-env PLEX_SSH_PASSWORD. Never type the password itself on the command line.',
+    );
+  }
   const password = process.env[name];
   if (!password) {
     throw badInput(
@@ -124,8 +141,10 @@ export function tunnelEnds(localPortText: string | undefined, remoteText: string
 export function theServer(command: string, positionals: string[]): string {
   if (positionals.length !== 1) {
     throw badInput(
-      positionals.length ? `Expected one server, got: ${positionals.join(' ')}` : 'No server was given.',
-      `Run: reclaim ${command} [user@]host[:port]   (see reclaim ${command} --help)`,
+      positionals.length
+        ? `Expected one server, got ${positionals.length}: ${positionals.slice(0, 3).map(quoteInput).join(' ')}${positionals.length > 3 ? ' …' : ''}`
+        : 'No server was given.',
+      `Run: ${invokedAs()} ${command} [user@]host[:port]   (see ${invokedAs()} ${command} --help)`,
     );
   }
   return positionals[0]!;

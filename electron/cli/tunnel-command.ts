@@ -1,12 +1,16 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_LOCAL_PORT, DEFAULT_REMOTE, Tunnel, type TunnelEvent } from '../core/tunnel/tunnel.js';
 import { isCancelled } from '../core/common/errors.js';
 import { log } from '../core/common/log.js';
 import { formatHostPort } from '../core/common/target.js';
+import { parseArguments } from './arguments.js';
+import { CommandLine } from './command-line.js';
+import { invokedAs } from './invocation.js';
 import { exitCodeFor, type Output } from './output.js';
-import { connectSettingsFromOptions, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP, theServer, tunnelEnds } from './ssh-options.js';
+import {
+  connectSettingsFromOptions, isInteractive, routeFromOptions, SSH_OPTIONS, SSH_OPTIONS_HELP, theServer, TUNNEL_OPTIONS, tunnelEnds, type SshOptionValues,
+} from './ssh-options.js';
 
-export const TUNNEL_HELP = `Usage: reclaim tunnel <[user@]host[:port] | ssh-config alias | PuTTY session> [options]
+const tunnelHelp = (): string => `Usage: ${invokedAs()} tunnel <[user@]host[:port] | ssh-config alias | PuTTY session> [options]
 
 Forwards 127.0.0.1:${DEFAULT_LOCAL_PORT} on this computer to ${formatHostPort(DEFAULT_REMOTE.host, DEFAULT_REMOTE.port)} on the server,
 so Plex sees you as local. Keeps running (and reconnects by itself) until Ctrl+C.
@@ -17,16 +21,14 @@ Tunnel options:
 ${SSH_OPTIONS_HELP}`;
 
 export async function runTunnel(args: string[], output: Output): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { ...SSH_OPTIONS, 'local-port': { type: 'string', short: 'L' }, remote: { type: 'string' } },
-    allowPositionals: true,
-  });
-  if (values.help) {
-    output.say(TUNNEL_HELP, 'stdout');
+  const parsed = parseArguments('tunnel', args, { ...SSH_OPTIONS, ...TUNNEL_OPTIONS });
+  if (parsed.values.help) {
+    output.say(tunnelHelp(), 'stdout');
     return 0;
   }
-  const target = theServer('tunnel', positionals);
+  const values = parsed.values as SshOptionValues;
+  const target = theServer('tunnel', parsed.positionals);
+  output.knowRerun({ command: 'tunnel', line: CommandLine.from(target, values), interactive: isInteractive(values) });
   const { hops: route, puttySession } = await routeFromOptions(target, values);
   // A PuTTY session's own forward to Plex (L8888=localhost:32400) gives the ports unless -L or --remote do.
   const forward = puttySession?.plexForward;
@@ -50,7 +52,9 @@ export async function runTunnel(args: string[], output: Output): Promise<number>
         break;
       case 'reconnecting':
         output.event({ ...event });
-        output.say(`${event.message} Reconnecting in ${Math.round(event.delayMs / 100) / 10} s (attempt ${event.attempt})...`);
+        output.say(event.attempt === 1
+          ? `Connection lost, reconnecting (requests wait until it is back). ${event.message}`
+          : `Still reconnecting: ${event.message} Next try in ${Math.round(event.delayMs / 100) / 10} s (attempt ${event.attempt}).`);
         break;
       case 'warning':
         output.event({ ...event });

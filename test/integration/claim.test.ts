@@ -1,4 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { claimServer } from '../../electron/core/plex/claim.js';
 import { isReclaimError } from '../../electron/core/common/errors.js';
@@ -63,6 +67,12 @@ async function approveSignIn(run: CliRun): Promise<void> {
 
 const lastEvent = (run: CliRun) => run.events.events.at(-1)!;
 
+/** The words `sh` makes of a command line, as a pasted command is read. */
+async function shellWords(line: string): Promise<string[]> {
+  const { stdout } = await promisify(execFile)('sh', ['-c', `set -- ${line}; printf '%s\\0' "$@"`]);
+  return stdout.split('\0').slice(0, -1);
+}
+
 describe('reclaim status', () => {
   it('reports an unclaimed server, read tokenless through the tunnel', async () => {
     const pmsNow = await freshPms();
@@ -88,6 +98,44 @@ describe('reclaim status', () => {
       expect((await exitOf(run)).code).toBe(1);
       expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'PMS_BAD_REPLY' });
     }
+  });
+
+  it('without --json, ends with the claim command to paste: the options given, quoted, and it runs as printed', async () => {
+    const pmsNow = await freshPms();
+    // A key path a shell would split or choke on unquoted.
+    const oddKey = path.join(home, 'my keys', "it's here", 'id');
+    await mkdir(path.dirname(oddKey), { recursive: true });
+    await copyFile(key.privatePath, oddKey);
+    await chmod(oddKey, 0o600);
+    const target = `${sshd.user.name}@${sshd.host}`;
+    const run = runCli(['status', target, '-p', '22', '-i', oddKey, '--known-hosts', knownHosts], { home, env: { RECLAIM_PLEX_TV_URL: plexTv.url } });
+    expect((await exitOf(run)).code).toBe(0);
+    const suggested = /Claim it with:\n {2}(.+)\n$/.exec(run.stdout())?.[1];
+    expect(suggested, run.stdout()).toBeDefined();
+    expect(await shellWords(suggested!)).toEqual(['reclaim', 'claim', target, '-p', '22', '-i', oddKey, '--known-hosts', knownHosts]);
+    // Pasted where `reclaim` is installed (npm install -g puts it on PATH), it claims the server.
+    const bin = path.join(home, 'bin');
+    await mkdir(bin, { recursive: true });
+    await writeFile(path.join(bin, 'reclaim'), `#!/bin/sh\nexec '${process.execPath}' '${path.resolve('dist/electron/cli/main.js')}' "$@"\n`, { mode: 0o755 });
+    const pasted = spawn('sh', ['-c', `${suggested} --token - --json`], {
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: home, RECLAIM_HOME: path.join(home, 'reclaim-data'), RECLAIM_PLEX_TV_URL: plexTv.url },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    pasted.stdin!.end(`${await claimToken()}\n`);
+    let out = '';
+    pasted.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    expect(await new Promise((resolve) => pasted.once('close', resolve))).toBe(0);
+    expect(JSON.parse(out.trim().split('\n').at(-1)!)).toMatchObject({ event: 'claimed' });
+    expect((await pmsNow.state()).owner).toBe('alice');
+  });
+
+  it('run through npm (npm run reclaim --), names the next command that way', async () => {
+    await freshPms();
+    const run = runCli(['status', `${sshd.user.name}@${sshd.host}`, '-i', key.privatePath, '--known-hosts', knownHosts], {
+      home, env: { RECLAIM_PLEX_TV_URL: plexTv.url, npm_lifecycle_event: 'reclaim' },
+    });
+    expect((await exitOf(run)).code).toBe(0);
+    expect(run.stdout()).toContain(`Claim it with:\n  npm run reclaim -- claim ${sshd.user.name}@${sshd.host} -i ${key.privatePath} --known-hosts ${knownHosts}\n`);
   });
 
   it('says when Plex is still starting up', async () => {
@@ -163,6 +211,21 @@ describe('reclaim claim --token (pasted from plex.tv/claim)', () => {
     expect(lastEvent(run)).toMatchObject({ event: 'claimed' });
   });
 
+  it('--token - reads one line of at most a few KiB: an endless stdin is BAD_INPUT, not a crash', async () => {
+    await freshPms();
+    const run = reclaim('claim', ['--token', '-']);
+    const zeros = createReadStream('/dev/zero');
+    zeros.pipe(run.child.stdin!);
+    run.child.stdin!.on('error', () => {});
+    try {
+      expect((await exitOf(run)).code).toBe(2);
+    } finally {
+      zeros.destroy();
+    }
+    expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'BAD_INPUT', message: expect.stringMatching(/more than 4 KiB from standard input/) });
+    expect(String(lastEvent(run).fix)).toContain('--token -');
+  });
+
   it('an expired token is CLAIM_TOKEN_INVALID with the way to get a new one', async () => {
     const pmsNow = await freshPms();
     const token = await claimToken();
@@ -187,6 +250,7 @@ describe('reclaim claim --token (pasted from plex.tv/claim)', () => {
     const run = reclaim('claim', ['--token', token]);
     expect((await exitOf(run)).code).toBe(1);
     expect(lastEvent(run)).toMatchObject({ event: 'error', code: 'SERVER_CANNOT_REACH_PLEX_TV' });
+    expect(String(lastEvent(run).fix)).toContain(`\n  reclaim diagnose ${sshd.user.name}@${sshd.host} -i ${key.privatePath} --known-hosts ${knownHosts}`);
   });
 
   it('a claim whose reply is an HTML page is still verified through /identity', async () => {

@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliLogFile, exitOf, runCli } from '../support/cli.js';
+import { EventLog } from '../support/events.js';
 import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
 import { makeKeyPair, type KeyPair } from '../support/keys.js';
 import { httpGet, portIsFree } from '../support/net.js';
@@ -126,6 +128,36 @@ describe('reclaim tunnel --json', () => {
   });
 });
 
+describe('npm run reclaim', () => {
+  it('stopping npm (SIGTERM) stops the tunnel too, instead of leaving it open with nobody to stop it', async () => {
+    // npm passes SIGTERM to the shell it ran the script in, which dies without passing it on.
+    const npm = spawn('npm', ['run', '--silent', 'reclaim', '--', 'tunnel', `${sshd.user.name}@${sshd.host}`, '-J', `${jumpSshd.user.name}@${jumpSshd.host}`,
+      '-i', key.privatePath, '--known-hosts', knownHosts, '-L', '0', '--json'], {
+      cwd: path.resolve('.'),
+      env: { PATH: process.env.PATH, HOME: home, RECLAIM_HOME: path.join(home, 'reclaim-data') },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const events = new EventLog<Record<string, unknown>>();
+    let partial = '';
+    npm.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, unknown>);
+    });
+    // Reclaim holds the write end of this pipe too: it ends only once Reclaim itself has exited.
+    const reclaimGone = new Promise<void>((resolve) => npm.stdout!.once('end', () => resolve()));
+    try {
+      const port = (await events.waitFor(readyEvent, 'the ready line', 60_000)).localPort as number;
+      npm.kill('SIGTERM');
+      await events.waitFor((e) => e.event === 'closed', 'the tunnel to close after npm was stopped');
+      await reclaimGone;
+      expect(await portIsFree(port)).toBe(true);
+    } finally {
+      npm.kill('SIGKILL');
+    }
+  }, 90_000);
+});
+
 describe('reclaim tunnel with a password', () => {
   let passwordSshd: Sshd;
   beforeAll(async () => {
@@ -219,8 +251,14 @@ describe('bad input', () => {
     [['tunnel', 'nas', '-L', '70000'], /not a port number/],
     [['tunnel', 'nas', '--remote', 'localhost'], /HOST:PORT/],
     [['tunnel', 'nas', '--password-env', 'RECLAIM_TEST_UNSET_VAR'], /not set/],
-    [['tunnel', 'nas', '-i', '/nonexistent/key'], /Cannot read the key file/],
-    [['tunnel', 'nas', '--frobnicate'], /Unknown option/],
+    [['tunnel', 'nas', '-i', '/nonexistent/key'], /^Cannot read the key file \/nonexistent\/key: there is no such file\.$/],
+    [['tunnel', 'nas', '-i', ''], /^"-i" was given an empty value\.$/],
+    [['tunnel', 'nas', '--password-env', ''], /^"--password-env" was given an empty value\.$/],
+    [['tunnel', 'nas', '--password-env', 'hunter2 is my password'], /^What follows --password-env is not the name of an environment variable/],
+    [['tunnel', 'nas', '-L', '-1'], /^"-L" needs a value, but the word after it, "-1", starts with a dash like an option\.$/],
+    [['tunnel', 'nas', '-i'], /^"-i" needs a value, but the word after it, "--json", starts with a dash like an option\.$/],
+    [['tunnel', 'nas', '--agent=yes'], /^--agent takes no value, but was given "yes"\.$/],
+    [['tunnel', 'nas', '--frobnicate'], /^"--frobnicate" is not an option of tunnel\.$/],
     [['frobnicate'], /not a reclaim command/],
   ])('%j is refused with exit 2 and a fix', async (args, message) => {
     const run = runCli([...args, '--json'], { home });
@@ -229,6 +267,27 @@ describe('bad input', () => {
     expect(error).toMatchObject({ event: 'error', code: 'BAD_INPUT' });
     expect(error.message).toMatch(message);
     expect(String(error.fix).length).toBeGreaterThan(10);
+    // Reclaim's own words, not Node's (ERR_PARSE_ARGS_*) nor an errno.
+    expect(`${String(error.message)} ${String(error.fix)}`).not.toMatch(/ambiguous|place it at the end|ENOENT|argument missing/);
+  });
+
+  it.each([
+    [['tunnel', 'nas', '--acept-new'], 'Did you mean --accept-new?'],
+    [['tunnel', 'nas', '--known'], 'Did you mean --known-hosts?'],
+    [['status', 'nas', '-f', 'my_config'], 'Did you mean -F (--config)?'],
+    [['claim', 'nas', '--tokn', '-'], 'Did you mean --token?'],
+  ])('a mistyped option %j gets "did you mean"', async (args, guess) => {
+    const run = runCli([...args, '--json'], { home });
+    expect((await exitOf(run)).code).toBe(2);
+    expect(run.events.events.at(-1)).toMatchObject({ event: 'error', code: 'BAD_INPUT', fix: expect.stringContaining(guess) });
+  });
+
+  it('--password is not an option, and the fix says why, without echoing what followed it', async () => {
+    const run = runCli(['tunnel', 'nas', '--password', 'hunter2-secret', '--json'], { home });
+    expect((await exitOf(run)).code).toBe(2);
+    const error = run.events.events.at(-1)!;
+    expect(error.fix).toMatch(/Did you mean --password-env\?.*never takes a password on the command line/);
+    expect(run.stdout() + run.stderr()).not.toContain('hunter2-secret');
   });
 
   // Issue #8 §5. The server is 127.0.0.1:1, so a check that is missing shows as CONNECT_FAILED

@@ -64,7 +64,8 @@ describe('reclaim diagnose', () => {
     expect(summary).toEqual({ event: 'summary', ok: false });
     expect(okIds(checks, false)).toEqual(['pms-claimed']);
     expect(okIds(checks, true)).toEqual(['forwarding', 'local-plex-tv', 'pms-identity', 'pms-listening', 'pms-local', 'server-clock', 'server-dns', 'server-https', 'ssh-login']);
-    expect(checks['pms-claimed']!.fix).toMatch(/reclaim claim/);
+    // The next step is the command for this very server, as it can be pasted.
+    expect(checks['pms-claimed']!.fix).toContain(`\n  reclaim claim ${sshd.user.name}@${sshd.host} -i ${key.privatePath} --known-hosts ${knownHosts}`);
     expect(checks['pms-claimed']!.detail).toContain('sign-in state "none"');
   });
 

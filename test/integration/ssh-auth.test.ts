@@ -87,8 +87,8 @@ describe('key files', () => {
       const { prompter, asked } = recordingPrompter({ secrets: ['wrong guess', PASSPHRASE] });
       await logsIn(sshd, settings({ identityFile: keys[name]!.privatePath }, prompter));
       expect(asked).toEqual([
-        { kind: 'passphrase', subject: keys[name]!.privatePath, attempt: 1 },
-        { kind: 'passphrase', subject: keys[name]!.privatePath, attempt: 2 },
+        { kind: 'passphrase', subject: keys[name]!.privatePath, attempt: 1, attempts: 3 },
+        { kind: 'passphrase', subject: keys[name]!.privatePath, attempt: 2, attempts: 3 },
       ]);
     }
   });
@@ -106,7 +106,7 @@ describe('key files', () => {
     expect(error.message).toMatch(/cancelled/);
   });
 
-  it('a server that stops after too many keys (MaxAuthTries) says to pick the key with -i', async () => {
+  it('a server that stops after too many keys (MaxAuthTries) says so, of the key given rather than "use -i"', async () => {
     const strict = await startSshd({ authorizedKeys: [keys.ed25519!.publicLine], config: ['MaxAuthTries 2'] });
     try {
       await writeFile(knownHosts, [sshd, kbdOnly, keyAndKbd, strict].map((s) => s.knownHostsLine()).join('\n') + '\n');
@@ -115,6 +115,8 @@ describe('key files', () => {
       const error = await reclaimErrorOf(connectRoute(route, settings({ identityFile: strangers[0]!.privatePath })));
       expect(error.code).toBe('AUTH_FAILED');
       expect(error.fix).toMatch(/MaxAuthTries/);
+      expect(error.fix).toContain(strangers[0]!.privatePath);
+      expect(error.fix).not.toContain('-i FILE');
     } finally {
       await strict.stop();
     }

@@ -49,7 +49,8 @@ export function runCli(
     partial += chunk;
     const lines = partial.split('\n');
     partial = lines.pop()!;
-    for (const line of lines) if (line.trim()) events.push(JSON.parse(line) as Record<string, unknown>);
+    // Without --json, stdout holds sentences for people: only JSON lines are events.
+    for (const line of lines) if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, unknown>);
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

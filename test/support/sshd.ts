@@ -51,6 +51,8 @@ export interface Sshd {
    * `sshd.log().length` taken earlier to only see newer lines). Default timeout 10 s.
    */
   waitForLog(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>;
+  /** Replaces the authorized_keys lines: sshd reads them at each login, so live sessions keep what they had. */
+  setAuthorizedKeys(lines: string[]): void;
   /** Kill listener + all per-connection children (live sessions drop), start again on the same address/port/keys. */
   restart(): Promise<void>;
   /** The kill alone, keeping config and keys: the server is down until restart(). */
@@ -214,7 +216,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     hostKeys.push({ type: keyType!, publicLine: kp.publicLine, fingerprint: kp.fingerprint, blob: Buffer.from(b64!, 'base64') });
   }
   const authorizedKeysPath = join(dir, 'authorized_keys');
-  writeFileSync(authorizedKeysPath, (options.authorizedKeys ?? []).map((l) => `${l.trim()}\n`).join(''), { mode: 0o644 });
+  const writeAuthorizedKeys = (lines: string[]) =>
+    writeFileSync(authorizedKeysPath, lines.map((l) => `${l.trim()}\n`).join(''), { mode: 0o644 });
+  writeAuthorizedKeys(options.authorizedKeys ?? []);
 
   const extra = options.config ?? [];
   const matchAt = extra.findIndex((l) => /^\s*match\s/i.test(l));
@@ -357,6 +361,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
         check();
       });
     },
+    setAuthorizedKeys: writeAuthorizedKeys,
     async restart() {
       if (stopped) throw new Error('restart() after stop()');
       await kill();

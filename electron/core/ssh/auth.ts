@@ -47,6 +47,15 @@ interface KeyCandidate { file: string; explicit: boolean }
 /** Far larger than any private key (a 16384-bit RSA key is about 13 KB). */
 const MAX_KEY_FILE_BYTES = 1024 * 1024;
 
+/** Why a key file could not be read, in words a person knows (not ENOENT). */
+const READ_PROBLEMS: Record<string, string> = {
+  ENOENT: 'there is no such file',
+  ENOTDIR: 'a part of that path is not a folder',
+  EACCES: 'permission denied',
+  ELOOP: 'it is a loop of symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+};
+
 export async function checkIdentityFile(file: string): Promise<Buffer> {
   try {
     // A device or a pipe named by mistake would never end; a huge file is no key either.
@@ -67,10 +76,11 @@ export async function checkIdentityFile(file: string): Promise<Buffer> {
     }
     return data;
   } catch (error) {
-    if (isReclaimError(error) || (error as NodeJS.ErrnoException).code === undefined) throw error;
+    const errno = (error as NodeJS.ErrnoException).code;
+    if (isReclaimError(error) || errno === undefined) throw error;
     throw badInput(
-      `Cannot read the key file ${file} (${(error as NodeJS.ErrnoException).code}).`,
-      'Check the path, and that your user may read the file.',
+      `Cannot read the key file ${file}: ${READ_PROBLEMS[errno] ?? `it cannot be read (${errno})`}.`,
+      errno === 'EACCES' ? 'Check that your user may read the file (ls -l shows its owner and permissions).' : 'Check the path: give the private key file, for example ~/.ssh/id_ed25519.',
     );
   }
 }
@@ -144,7 +154,7 @@ export function createAuthHandler(options: {
       return null;
     }
     for (let attempt = 1; attempt <= MAX_SECRET_ATTEMPTS; attempt++) {
-      const passphrase = await askPerson(() => prompter.askSecret!({ kind: 'passphrase', subject: key.file, attempt }));
+      const passphrase = await askPerson(() => prompter.askSecret!({ kind: 'passphrase', subject: key.file, attempt, attempts: MAX_SECRET_ATTEMPTS }));
       if (passphrase === undefined) {
         log.cancelled = true;
         return false;
@@ -157,6 +167,8 @@ export function createAuthHandler(options: {
       }
     }
     log.skipped.push(`${key.file}: wrong passphrase ${MAX_SECRET_ATTEMPTS} times`);
+    // Whatever comes next (another key, a password question) must not look like more of the same.
+    prompter.notify?.({ kind: 'key-given-up', file: key.file, attempts: MAX_SECRET_ATTEMPTS });
     return null;
   }
 

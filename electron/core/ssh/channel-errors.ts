@@ -1,4 +1,6 @@
+import net from 'node:net';
 import { ReclaimError } from '../common/errors.js';
+import { LOOPBACK } from '../common/loopback.js';
 import { formatHostPort } from '../common/target.js';
 
 // ssh2 reports a refused direct-tcpip channel as "(SSH) Channel open failure: open failed" with
@@ -6,6 +8,8 @@ import { formatHostPort } from '../common/target.js';
 // turned into what actually happened on the server and what to do about it.
 
 const ADMINISTRATIVELY_PROHIBITED = 1;
+/** sshd passes getaddrinfo's words on: glibc, musl and BSD/macOS wordings of "no such name". */
+const NAME_LOOKUP_FAILED = /name or service not known|name resolution|no address associated with hostname|nodename nor servname|name does not resolve/i;
 const CONNECT_FAILED = 2;
 const PLEX_PORT = 32400;
 
@@ -35,6 +39,14 @@ export function forwardError(error: unknown, server: string, target: { host: str
       'Ask the server\'s admin to allow it: AllowTcpForwarding yes (or local) and no PermitOpen limit in /etc/ssh/sshd_config, ' +
         'and no "restrict", "no-port-forwarding" or other permitopen= in this key\'s line of authorized_keys; then restart sshd.',
       { server, target: destination, serverSaid: said },
+    );
+  }
+  if (reason === CONNECT_FAILED && NAME_LOOKUP_FAILED.test(said) && net.isIP(target.host) === 0) {
+    return new ReclaimError(
+      'FORWARD_FAILED',
+      `You are signed in to ${server}, but it cannot find a machine called "${target.host}" (${said}), so it cannot connect to ${destination}.`,
+      `Check the remote address: the server itself must be able to look that name up. Plex on the server itself is ${LOOPBACK}:${PLEX_PORT}.`,
+      { server, target: destination, serverSaid: said, reason },
     );
   }
   if (reason === CONNECT_FAILED) {

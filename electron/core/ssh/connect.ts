@@ -52,8 +52,10 @@ export interface SshConnection {
 
 const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
-const DEFAULT_KEEPALIVE_INTERVAL_MS = 15_000;
-const DEFAULT_KEEPALIVE_COUNT_MAX = 3;
+// A link that stops answering is given up after (count + 1) intervals, 15 s, so a dropped
+// network is noticed and reconnected while the person is still looking, not a minute later.
+const DEFAULT_KEEPALIVE_INTERVAL_MS = 5_000;
+const DEFAULT_KEEPALIVE_COUNT_MAX = 2;
 /** How long a closing connection waits for the server's goodbye before it cuts the socket. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -324,9 +326,10 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
       if (settled) return;
       const hostKeyFailure = hostKeyCheck.failure();
       if (hostKeyFailure) return fail(hostKeyFailure);
-      if (error.level === 'client-authentication') return fail(authFailure(hop, authLog));
+      const keyFile = settings.auth.identityFile;
+      if (error.level === 'client-authentication') return fail(authFailure(hop, authLog, keyFile));
       // sshd's MaxAuthTries cuts the login off with a disconnect after too many keys were offered.
-      if (/too many authentication failures/i.test(error.message)) return fail(authFailure(hop, authLog, true));
+      if (/too many authentication failures/i.test(error.message)) return fail(authFailure(hop, authLog, keyFile, true));
       if (error.level === 'client-socket' || error.level === 'client-timeout') {
         return fail(new ReclaimError(
           'CONNECT_FAILED',
@@ -378,7 +381,8 @@ function loginHop(hop: SshHop, settings: ConnectSettings, sock: Duplex): Promise
   });
 }
 
-function authFailure(hop: SshHop, log: AuthAttemptLog, tooManyTries = false): ReclaimError {
+/** `keyFile`: the key the person named (-i, Key file): the fix then speaks of that key instead of telling them to name one. */
+function authFailure(hop: SshHop, log: AuthAttemptLog, keyFile: string | undefined, tooManyTries = false): ReclaimError {
   if (isReclaimError(log.inputError)) return log.inputError;
   const account = `${hop.user}@${formatHostPort(hop.host, hop.port)}`;
   const accepts = log.serverAccepts.length ? log.serverAccepts.join(', ') : 'unknown';
@@ -390,7 +394,9 @@ function authFailure(hop: SshHop, log: AuthAttemptLog, tooManyTries = false): Re
     return new ReclaimError(
       'AUTH_FAILED',
       `The server stopped the sign-in to ${account} after too many attempts (tried: ${log.tried.join(', ') || 'several keys'}).`,
-      'The server allows only a few keys per login (MaxAuthTries). Choose the right key (Key file in the app, -i FILE on the command line), or remove unneeded keys from your SSH agent.',
+      keyFile
+        ? `The server allows only a few keys per login (MaxAuthTries), and ${keyFile} was not one it accepts. Check that its .pub is in ~/.ssh/authorized_keys on the server, or remove unneeded keys from your SSH agent.`
+        : 'The server allows only a few keys per login (MaxAuthTries). Choose the right key (Key file in the app, -i FILE on the command line), or remove unneeded keys from your SSH agent.',
       facts,
     );
   }
@@ -399,18 +405,27 @@ function authFailure(hop: SshHop, log: AuthAttemptLog, tooManyTries = false): Re
     return new ReclaimError(
       'AUTH_FAILED',
       `${account} wants a password, and Reclaim had no way to ask for one (no terminal, or --json).${log.skipped.length ? ` Skipped: ${log.skipped.join('; ')}.` : ''}`,
-      'Run it in a terminal to be asked, pass the password with --password-env NAME, or sign in with a key (-i FILE).',
+      keyFile
+        ? `Run it in a terminal to be asked (for the password, or for the passphrase of ${keyFile}), or pass the password with --password-env NAME.`
+        : 'Run it in a terminal to be asked, pass the password with --password-env NAME, or sign in with a key (-i FILE).',
       facts,
     );
   }
   const tried = log.tried.length ? log.tried.join(', ') : 'nothing it accepts';
   const skipped = log.skipped.length ? ` Skipped: ${log.skipped.join('; ')}.` : '';
+  const keyAdvice = !keyFile
+    ? 'sign in with the key the server expects (Key file in the app, -i FILE on the command line)'
+    : log.skipped.some((reason) => reason.startsWith(`${keyFile}: wrong passphrase`))
+      ? `try ${keyFile} again with its right passphrase`
+      : `check that the .pub of ${keyFile} is in ~/.ssh/authorized_keys on the server`;
   return new ReclaimError(
     'AUTH_FAILED',
     `The server refused to sign in ${account}. Tried: ${tried}. The server accepts: ${accepts}.${skipped}`,
-    log.serverAccepts.includes('password') || log.serverAccepts.includes('keyboard-interactive')
-      ? 'Check the user name and password (or sign in with the key the server expects: Key file in the app, -i FILE on the command line). Passwords are case-sensitive.'
-      : 'This server accepts only keys: choose the private key whose .pub is in ~/.ssh/authorized_keys on the server (Key file in the app, -i FILE on the command line), or load it into your SSH agent.',
+    asksSecret
+      ? `Check the user name and password (or ${keyAdvice}). Passwords are case-sensitive.`
+      : keyFile
+        ? `This server accepts only keys: ${keyAdvice}, or load the right key into your SSH agent.`
+        : 'This server accepts only keys: choose the private key whose .pub is in ~/.ssh/authorized_keys on the server (Key file in the app, -i FILE on the command line), or load it into your SSH agent.',
     facts,
   );
 }

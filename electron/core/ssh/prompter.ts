@@ -20,6 +20,8 @@ export interface SecretQuestion {
   subject: string;
   /** 1 for the first ask, 2+ after a wrong answer. */
   attempt: number;
+  /** How many asks there will be at most, when that is known (a key's passphrase). */
+  attempts?: number;
 }
 
 export interface KeyboardInteractiveQuestion {
@@ -30,12 +32,21 @@ export interface KeyboardInteractiveQuestion {
   prompts: Array<{ prompt: string; echo: boolean }>;
 }
 
+/** Things the person should hear about while signing in, though nothing is asked. */
+export type LoginNotice =
+  /** A server key they accepted (or --accept-new took) was written to `file`. */
+  | { kind: 'host-key-recorded'; host: string; port: number; keyType: string; fingerprint: string; file: string }
+  /** A key's passphrase was wrong every time: the sign-in goes on without that key. */
+  | { kind: 'key-given-up'; file: string; attempts: number };
+
 export interface Prompter {
-  confirmHostKey?(question: HostKeyQuestion): Promise<boolean>;
+  /** true: trust it; false: the person said no; undefined: they cancelled the question (Ctrl+C). */
+  confirmHostKey?(question: HostKeyQuestion): Promise<boolean | undefined>;
   /** Resolves to undefined when the person cancels. */
   askSecret?(question: SecretQuestion): Promise<string | undefined>;
   /** One answer per prompt, or undefined when the person cancels. */
   answerKeyboardInteractive?(question: KeyboardInteractiveQuestion): Promise<string[] | undefined>;
+  notify?(notice: LoginNotice): void;
 }
 
 /**
@@ -49,6 +60,7 @@ export function rememberSecrets(prompter: Prompter): Prompter {
   return {
     confirmHostKey: prompter.confirmHostKey?.bind(prompter),
     answerKeyboardInteractive: prompter.answerKeyboardInteractive?.bind(prompter),
+    notify: prompter.notify?.bind(prompter),
     async askSecret(question: SecretQuestion) {
       const key = `${question.kind}\u0000${question.subject}`;
       const known = remembered.get(key);

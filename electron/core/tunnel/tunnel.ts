@@ -41,7 +41,9 @@ export type TunnelEvent =
   | { event: 'closed' };
 
 /** Errors that another attempt cannot fix: reconnecting would only repeat them. */
-const FATAL_ON_RECONNECT: ReadonlySet<ErrorCode> = new Set(['HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'HOST_KEY_REVOKED', 'AUTH_FAILED', 'BAD_INPUT', 'CANCELLED']);
+const FATAL_ON_RECONNECT: ReadonlySet<ErrorCode> = new Set([
+  'HOST_KEY_UNKNOWN', 'HOST_KEY_CHANGED', 'HOST_KEY_REVOKED', 'AUTH_FAILED', 'BAD_INPUT', 'CANCELLED', 'FORWARD_PROHIBITED',
+]);
 
 export class Tunnel {
   private connection: SshConnection | undefined;
@@ -170,7 +172,7 @@ export class Tunnel {
     const max = this.options.reconnect?.maxDelayMs ?? 30_000;
     let reason: ReclaimError = new ReclaimError(
       'CONNECT_FAILED',
-      `The SSH connection to ${this.serverLabel} was lost${cause ? ` (${cause.message})` : ''}.`,
+      `The SSH connection to ${this.serverLabel} was lost${cause ? ` (${cause.message === 'Keepalive timeout' ? 'it stopped answering' : cause.message})` : ''}.`,
       'Reclaim reconnects by itself; check your network if this keeps happening.',
       { server: this.serverLabel, reason: 'lost' },
       { cause },
@@ -191,6 +193,14 @@ export class Tunnel {
       try {
         this.attempt = new AbortController();
         const connection = await connectRoute(this.options.route, { ...this.options.connect, signal: this.attempt.signal });
+        // A server can change while the link is down: one that now forbids forwarding must not
+        // be announced as serving again. Plex not listening yet is normal right after a reboot
+        // (sshd starts first), so that one still serves, and requests say what is wrong.
+        await probeForward(connection.client, this.serverLabel, this.options.remote ?? DEFAULT_REMOTE).catch((error: unknown) => {
+          if (isReclaimError(error) && error.code === 'REMOTE_NOT_LISTENING') return;
+          connection.close();
+          throw error;
+        });
         if (this.closing) {
           await connection.close();
           return;

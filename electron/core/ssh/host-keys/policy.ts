@@ -125,7 +125,7 @@ export function createHostKeyCheck(options: {
         const first = verdict.known[0]!;
         failure = new ReclaimError(
           'HOST_KEY_CHANGED',
-          `WARNING: the identity key of ${where} has CHANGED. It was ${first.fingerprint} and is now ${fingerprint}. ` +
+          `The identity key of ${where} has CHANGED. It was ${first.fingerprint} and is now ${fingerprint}. ` +
             'Someone could be intercepting the connection, or the server was reinstalled. Reclaim refused to connect.',
           `Ask the server's admin to confirm the new key (on the server: ssh-keygen -lf ${serverKeyFile(type)}). ` +
             `Only if it matches ${fingerprint}, ${replaceOldKey(first, putty, host, port)} and connect again.`,
@@ -136,13 +136,17 @@ export function createHostKeyCheck(options: {
       case 'unknown': {
         const firstUse = verdict.otherTypesKnown.length === 0;
         if (store.acceptNew && firstUse) break;
+        const compare = `Compare ${fingerprint} with the server's own key (on the server: ssh-keygen -lf ${serverKeyFile(type)}).`;
         const unknownError = (declined: boolean) => new ReclaimError(
           'HOST_KEY_UNKNOWN',
           declined
             ? `You did not accept the identity key of ${where} (${type} ${fingerprint}), so Reclaim did not connect.`
             : `Reclaim has never seen the identity key of ${where} (${type} ${fingerprint}) and could not ask you to confirm it.`,
-          `Compare ${fingerprint} with the server's own key (on the server: ssh-keygen -lf ${serverKeyFile(type)}). ` +
-            (firstUse ? 'If they match, connect again and accept it (on the command line, --accept-new also accepts it).' : 'This server already had a key of another type on record, so accept it only after checking.'),
+          // Someone who just said no needs the check, not a way around the question.
+          declined
+            ? `${compare} Connect again and answer yes only if they match; if they differ, someone may be intercepting the connection: ask the server's admin.`
+            : `${compare} ` +
+              (firstUse ? 'If they match, connect again and accept it (on the command line, --accept-new also accepts it).' : 'This server already had a key of another type on record, so accept it only after checking.'),
           { ...facts, otherTypesKnown: verdict.otherTypesKnown },
         );
         if (!prompter.confirmHostKey) {
@@ -152,6 +156,10 @@ export function createHostKeyCheck(options: {
         const yes = await askPerson(() =>
           prompter.confirmHostKey!({ host, port, keyType: type, fingerprint, otherTypesKnown: verdict.otherTypesKnown }),
         );
+        if (yes === undefined) {
+          failure = new ReclaimError('CANCELLED', `The question about the identity key of ${where} was cancelled, so Reclaim did not connect.`, 'Connect again when you are ready to check the key.');
+          return false;
+        }
         if (!yes) {
           failure = unknownError(true);
           return false;
@@ -163,6 +171,7 @@ export function createHostKeyCheck(options: {
       await recordHostKey(store.recordFile, host, port, key).catch((error: unknown) => {
         throw isReclaimError(error) ? error : storageFailed(store.recordFile, error);
       });
+      prompter.notify?.({ kind: 'host-key-recorded', host, port, keyType: type, fingerprint, file: store.recordFile });
     }
     accepted = { type, fingerprint };
     return true;
