@@ -81,7 +81,7 @@ describe('PuTTY .ppk key files', () => {
       });
       // The server itself says which key it accepted.
       await sshd.waitForLog(new RegExp(`Accepted publickey for ${sshd.user.name} .*${key.fingerprint!.replace(/[+/]/g, '.')}`), 10_000, mark);
-      expect(asked, label(key)).toEqual(key.passphrase ? [{ kind: 'passphrase', subject: key.path, attempt: 1 }] : []);
+      expect(asked, label(key)).toEqual(key.passphrase ? [{ kind: 'passphrase', subject: key.path, attempt: 1, attempts: 3 }] : []);
     }
   });
 

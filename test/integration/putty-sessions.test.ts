@@ -160,7 +160,8 @@ describe('reclaim tunnel with a PuTTY session name', () => {
       const timer = setTimeout(() => reject(new Error(`no tunnel within 30 s:\n${output}`)), 30_000);
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        if (!answered && output.includes(`Enter passphrase for key '${encrypted.path}': `)) {
+        // The prompt names the key as the person knows it, from their home folder.
+        if (!answered && output.includes(`Enter passphrase for key '~/${path.relative(dir, encrypted.path)}': `)) {
           answered = true;
           child.stdin.write(`${PASSPHRASE}\n`);
         }
