@@ -11,6 +11,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Fails the test that was running when an error went unhandled, naming it and the error.
+    setupFiles: ['test/support/unhandled-errors.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -50,7 +50,10 @@ function diagnose(extra: string[] = [], plexTvUrl = plexTv.url, target = `${sshd
 async function checksOf(run: CliRun): Promise<{ code: number | null; checks: Record<string, { ok: boolean | null; detail: string; fix?: string }>; summary: unknown }> {
   const { code } = await exitOf(run, 60_000);
   const checks = Object.fromEntries(run.events.events.filter((e) => e.event === 'check').map((e) => [e.id as string, e as never]));
-  return { code, checks, summary: run.events.events.at(-1) };
+  const summary = run.events.events.at(-1);
+  // The CLI turns an error that escaped it into a last "error" line: every run must end with its summary.
+  expect(summary, `the last line of: ${run.stdout()}`).toMatchObject({ event: 'summary' });
+  return { code, checks, summary };
 }
 
 const okIds = (checks: Record<string, { ok: boolean | null }>, value: boolean | null) =>

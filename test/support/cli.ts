@@ -40,6 +40,9 @@ export function runCli(
       ...options.env,
     },
   });
+  // A CLI that exits before reading what a test writes to it breaks the pipe (EPIPE). What it
+  // printed and its exit tell the test what happened; unheard, the 'error' would crash the run.
+  child.stdin!.on('error', () => {});
   const events = new EventLog<Record<string, unknown>>();
   let stdout = '';
   let stderr = '';

@@ -35,25 +35,32 @@ function readOrCreateSecret(): Buffer {
   return secret;
 }
 
-function locked(args: string[], stdin?: string): Promise<void> {
+/** Runs a command under the test-user lock, with `stdin` as its input (none if undefined). */
+export function runLocked(args: string[], stdin?: string): Promise<void> {
   mkdirSync('/run/lock', { recursive: true });
   return new Promise((resolve, reject) => {
-    // A command that reads no input gets none: a pipe to one that has already exited fails with EPIPE.
     const child = spawn('flock', ['-w', '30', LOCK_FILE, ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+    // A command that exits before reading its input (flock giving up, say) breaks the pipe: the
+    // write fails with EPIPE, an 'error' event that would otherwise go unhandled. Both that and
+    // the exit decide the outcome, so wait for the input to be written or refused as well.
+    const inputDone = new Promise<Error | undefined>((settle) => {
+      if (!child.stdin) return settle(undefined);
+      child.stdin.on('error', (error) => settle(error));
+      child.stdin.once('finish', () => settle(undefined));
+      child.stdin.end(stdin);
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`${args[0]} exited with ${code}: ${stderr.trim()}`));
+      void inputDone.then((inputError) => {
+        if (code !== 0) reject(new Error(`${args[0]} exited with ${code}: ${stderr.trim()}`));
+        else if (inputError) reject(new Error(`${args[0]} exited before reading all its input (${inputError.message})`));
+        else resolve();
+      });
     });
-    if (stdin !== undefined) {
-      // If the command dies before reading its input, its exit status (above) says why.
-      child.stdin!.on('error', () => {});
-      child.stdin!.end(stdin);
-    }
   });
 }
 
@@ -61,10 +68,10 @@ let cached: Promise<TestUser> | undefined;
 
 export function ensureTestUser(): Promise<TestUser> {
   cached ??= (async () => {
-    await locked(['sh', '-c', `id -u ${USER} >/dev/null 2>&1 || useradd -m -s /bin/bash ${USER}`]);
+    await runLocked(['sh', '-c', `id -u ${USER} >/dev/null 2>&1 || useradd -m -s /bin/bash ${USER}`]);
     const password = createHmac('sha256', readOrCreateSecret()).update(USER).digest('base64url').slice(0, 24);
     // Password goes through stdin only, never argv (visible in ps).
-    await locked(['chpasswd'], `${USER}:${password}\n`);
+    await runLocked(['chpasswd'], `${USER}:${password}\n`);
     const { stdout } = await execFileP('getent', ['passwd', USER]);
     const [, , uid, gid, , home] = stdout.trim().split(':');
     return { name: USER, home: home ?? `/home/${USER}`, password, uid: Number(uid), gid: Number(gid) };
