@@ -3,6 +3,8 @@
 // §0.3). It only records what the code under test asked Electron for (handlers, window options,
 // listeners, calls); tests read those records through the same imports. It decides nothing.
 
+import type { SafeStorage } from 'electron';
+
 type Listener = (...args: any[]) => unknown;
 
 export class FakeEmitter {
@@ -304,19 +306,39 @@ export const clipboard = {
   },
 };
 
-/** Reversible "encryption", so a vault test can tell sealed text from plain text. */
+type StorageBackend = ReturnType<SafeStorage['getSelectedStorageBackend']>;
+
+/**
+ * safeStorage's asynchronous API (the synchronous one is deprecated in Electron 45), with
+ * reversible "encryption" so a vault test can tell sealed text from plain text. A seal names the
+ * key version that made it: after a test raises `keyVersion` (the OS rotated its key), an older
+ * seal still opens but asks to be re-encrypted; a newer or foreign one does not open. A test can
+ * hook the start of an encryption or decryption, to hold it and act while it is under way.
+ */
 export const safeStorage = {
   available: true,
-  backend: 'gnome_libsecret',
-  isEncryptionAvailable: (): boolean => safeStorage.available,
-  getSelectedStorageBackend: (): string => safeStorage.backend,
-  encryptString: (text: string): Buffer => Buffer.from(`sealed:${Buffer.from(text).toString('base64')}`),
-  decryptString(sealed: Buffer): string {
-    const text = sealed.toString();
-    if (!text.startsWith('sealed:')) throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptString.');
-    return Buffer.from(text.slice('sealed:'.length), 'base64').toString();
+  backend: 'gnome_libsecret' as StorageBackend,
+  keyVersion: 1,
+  beforeEncrypt: undefined as (() => Promise<void>) | undefined,
+  beforeDecrypt: undefined as (() => Promise<void>) | undefined,
+  isAsyncEncryptionAvailable: (): Promise<boolean> => Promise.resolve(safeStorage.available),
+  getSelectedStorageBackend: (): StorageBackend => safeStorage.backend,
+  async encryptStringAsync(plainText: string): Promise<Buffer> {
+    await safeStorage.beforeEncrypt?.();
+    if (!safeStorage.available) throw new Error('Encryption is not available.');
+    return Buffer.from(`sealed-v${safeStorage.keyVersion}:${Buffer.from(plainText).toString('base64')}`);
   },
-};
+  async decryptStringAsync(encrypted: Buffer): Promise<{ shouldReEncrypt: boolean; result: string }> {
+    await safeStorage.beforeDecrypt?.();
+    const seal = /^sealed-v(\d+):(.*)$/s.exec(encrypted.toString());
+    const version = Number(seal?.[1]);
+    if (!safeStorage.available || !seal || version > safeStorage.keyVersion) {
+      throw new Error('Error while decrypting the ciphertext provided to safeStorage.decryptStringAsync.');
+    }
+    return { result: Buffer.from(seal[2]!, 'base64').toString(), shouldReEncrypt: version < safeStorage.keyVersion };
+  },
+  // Checked against electron.d.ts; the settings above are the test's own.
+} satisfies Pick<SafeStorage, 'isAsyncEncryptionAvailable' | 'getSelectedStorageBackend' | 'encryptStringAsync' | 'decryptStringAsync'> & Record<string, unknown>;
 
 export const powerMonitor = new FakeEmitter();
 
@@ -411,6 +433,9 @@ export function resetElectronFake(): void {
   clipboard.text = '';
   safeStorage.available = true;
   safeStorage.backend = 'gnome_libsecret';
+  safeStorage.keyVersion = 1;
+  safeStorage.beforeEncrypt = undefined;
+  safeStorage.beforeDecrypt = undefined;
   sessions.clear();
   BrowserWindow.instances.length = 0;
   WebContentsView.instances.length = 0;

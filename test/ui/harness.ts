@@ -26,7 +26,7 @@ export const WINDOW = { width: 1280, height: 800 };
 
 export class MemoryVault implements SecretVault {
   readonly secrets = new Map<string, SavedSecret>();
-  canSave = () => true;
+  canSave = async () => true;
   load = async (id: string) => this.secrets.get(id);
   save = async (id: string, saved: SavedSecret) => void this.secrets.set(id, saved);
   forget = async (id: string) => void this.secrets.delete(id);

@@ -26,7 +26,7 @@ const form = (change: Partial<typeof DEFAULT_PROFILE>) => ({ ...DEFAULT_PROFILE,
 
 /** A vault on a system with no real encryption: nothing is ever remembered. */
 const noVault: SecretVault = {
-  canSave: () => false,
+  canSave: async () => false,
   load: async () => undefined,
   save: async () => { throw new Error('no vault'); },
   forget: async () => {},
@@ -152,7 +152,7 @@ describe('import from ~/.ssh/config', () => {
 class Vault implements SecretVault {
   saved = new Map<string, SavedSecret>();
   constructor(private readonly encrypts: boolean) {}
-  canSave = () => this.encrypts;
+  canSave = async () => this.encrypts;
   load = async (id: string) => this.saved.get(id);
   save = async (id: string, secret: SavedSecret) => void this.saved.set(id, secret);
   forget = async (id: string) => void this.saved.delete(id);

@@ -38,6 +38,7 @@ export class PromptBroker {
       askSecret: async (question) => {
         const saved = await this.vault.load(profileId);
         if (question.attempt === 1 && saved && saved.kind === question.kind && saved.subject === question.subject) return saved.secret;
+        const canRemember = await this.vault.canSave();
         const answer = await this.ask({
           id: randomUUID(),
           kind: 'secret',
@@ -45,10 +46,10 @@ export class PromptBroker {
           secretKind: question.kind,
           subject: question.subject,
           attempt: question.attempt,
-          canRemember: this.vault.canSave(),
+          canRemember,
         });
         if (answer?.kind !== 'secret' || answer.value === null) return undefined;
-        if (answer.remember && this.vault.canSave()) {
+        if (answer.remember && canRemember) {
           await this.vault.save(profileId, { kind: question.kind, subject: question.subject, secret: answer.value });
         } else if (saved && saved.kind === question.kind && saved.subject === question.subject) {
           // The saved one was just proven wrong and the person chose not to save the new one.

@@ -10,8 +10,11 @@ export interface SavedSecret {
 }
 
 export interface SecretVault {
-  /** False where the OS offers no real encryption (then "remember" is not offered). */
-  canSave(): boolean;
+  /**
+   * False where the OS offers no real encryption (then "remember" is not offered). Asked each
+   * time, since a keychain can be locked or unlocked while Reclaim runs.
+   */
+  canSave(): Promise<boolean>;
   load(profileId: string): Promise<SavedSecret | undefined>;
   save(profileId: string, saved: SavedSecret): Promise<void>;
   forget(profileId: string): Promise<void>;
