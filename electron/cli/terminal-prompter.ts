@@ -16,7 +16,7 @@ class MutableOutput extends Writable {
   }
 }
 
-function ask(text: string, hidden: boolean): Promise<string | undefined> {
+export function ask(text: string, hidden: boolean): Promise<string | undefined> {
   const output = new MutableOutput();
   const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
   return new Promise((resolve) => {

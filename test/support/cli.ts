@@ -21,11 +21,12 @@ export const cliLogFile = (home: string): string => path.join(home, 'reclaim-dat
 
 /**
  * `as`: run as this (unprivileged) user instead of root. `command`: how to start reclaim, if not
- * the built dist/ with this Node (an installed `reclaim`).
+ * the built dist/ with this Node (an installed `reclaim`). `plain`: stdout is text for people, not
+ * JSON lines, so it is not parsed.
  */
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; home: string; as?: { uid: number; gid: number }; command?: string },
+  options: { env?: NodeJS.ProcessEnv; home: string; as?: { uid: number; gid: number }; command?: string; plain?: boolean },
 ): CliRun {
   const [file, ...before] = options.command ? [options.command] : [process.execPath, CLI];
   const child = spawn(file!, [...before, ...args], {
@@ -49,7 +50,7 @@ export function runCli(
     partial += chunk;
     const lines = partial.split('\n');
     partial = lines.pop()!;
-    for (const line of lines) if (line.trim()) events.push(JSON.parse(line) as Record<string, unknown>);
+    if (!options.plain) for (const line of lines) if (line.trim()) events.push(JSON.parse(line) as Record<string, unknown>);
   });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
