@@ -114,7 +114,7 @@ describe('ending a connection', () => {
     const claim = reclaimErrorOf(service.claimWithPlex(id, 'window'));
     await events.waitFor((e) => e.type === 'signin-url' && e.profileId === id, 'the sign-in window', 15_000, from);
     await service.disconnect(id);
-    expect((await claim).code).toBe('SIGNIN_CANCELLED');
+    expect((await claim).code).toBe('CANCELLED');
     expect(signInWindows.at(-1)).toMatchObject({ open: false });
     expect(closedViews).toContain(id);
     expect(await portIsFree(connection.localPort)).toBe(true);
