@@ -128,3 +128,47 @@ describe('reclaim inspect', () => {
     expect(code).toBe(1);
   });
 });
+
+describe('reclaim diagnose, on the server\'s Plex install', () => {
+  const diagnose = (env: NodeJS.ProcessEnv = {}) =>
+    runCli(['diagnose', target(), ...sshArgs(), '--json'], { home, env: { RECLAIM_PLEX_TV_URL: host.plexTv.url, ...env } });
+  const checksOf = async (run: CliRun) => {
+    await exitOf(run, 90_000);
+    return Object.fromEntries(run.events.events.filter((e) => e.event === 'check').map((e) => [e.id as string, e])) as Record<string, { ok: boolean | null; detail: string; fix?: string }>;
+  };
+
+  it('never asks for sudo: Preferences only root may read give "run reclaim inspect", not a verdict', async () => {
+    const checks = await checksOf(diagnose());
+    expect(checks['server-sign-in']).toMatchObject({ ok: null, fix: expect.stringContaining('Run reclaim inspect <server>: it asks for your sudo password') });
+    // The log is readable by everyone on a deb install: its findings are reported anyway.
+    expect(checks['server-log']).toMatchObject({ ok: false, detail: expect.stringContaining('The server does not trust plex.tv\'s certificate') });
+    expect(checks['server-log']!.detail).toContain('X-Plex-Token=[redacted]');
+    expect(checks['pms-starting']).toMatchObject({ ok: true });
+  });
+
+  it('the server\'s sign-in: accepted, then refused by plex.tv once revoked, with the repair named', async () => {
+    await host.runAsRoot(`chmod 644 '${host.paths.preferences}'`);
+    expect((await checksOf(diagnose()))['server-sign-in']).toMatchObject({ ok: true, detail: expect.stringContaining('account alice') });
+    host.plexTv.revokeToken(token);
+    const checks = await checksOf(diagnose());
+    expect(checks['server-sign-in']).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('plex.tv no longer accepts this server\'s sign-in'),
+      fix: expect.stringContaining('reclaim repair'),
+    });
+    expect(JSON.stringify(checks)).not.toContain(token);
+  });
+
+  it('Plex still starting: the check says so and to wait', async () => {
+    await host.setStartingUp(1_000_000);
+    try {
+      await host.runAsRoot('systemctl restart plexmediaserver');
+      const checks = await checksOf(diagnose());
+      expect(checks['pms-starting']).toMatchObject({ ok: false, detail: expect.stringContaining('still starting'), fix: expect.stringContaining('Wait a few minutes') });
+    } finally {
+      await host.setStartingUp(0);
+      await host.runAsRoot('systemctl restart plexmediaserver');
+      await host.waitForPms();
+    }
+  });
+});
