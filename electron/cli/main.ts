@@ -18,6 +18,7 @@ Commands:
   status <server>     tell whether the server's Plex Media Server is claimed
   claim <server>      claim it for your Plex account (sign in with Plex, or --token from plex.tv/claim)
   diagnose <server>   check why Plex says "Not authorized", with a fix for each problem
+  inspect <server>    read the server's Plex install: where it lives, its sign-in, what its log says
 
 Run "${invokedAs()} <command> --help" for the options of a command.`;
 
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import('./status-command.js')).runStatus,
   claim: async () => (await import('./claim-command.js')).runClaim,
   diagnose: async () => (await import('./diagnose-command.js')).runDiagnose,
+  inspect: async () => (await import('./inspect-command.js')).runInspect,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -21,7 +21,7 @@ class MutableOutput extends Writable {
 }
 
 /** Resolves to undefined when the person cancels (Ctrl+C, Ctrl+D). */
-function ask(text: string, hidden: boolean): Promise<string | undefined> {
+export function ask(text: string, hidden: boolean): Promise<string | undefined> {
   const output = new MutableOutput();
   const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
   return new Promise((resolve) => {

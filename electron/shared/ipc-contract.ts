@@ -106,9 +106,12 @@ export type Prompt =
       id: string;
       kind: 'secret';
       profileId: string;
-      secretKind: 'password' | 'passphrase';
-      /** `user@host` for a password, the key file for a passphrase. */
+      /** 'sudo': the password sudo asks on the server, for reading Plex's files as root (never saved). */
+      secretKind: 'password' | 'passphrase' | 'sudo';
+      /** `user@host` for a password, the key file for a passphrase, the account on the server for sudo. */
       subject: string;
+      /** For sudo: what root is needed for, in words. */
+      reason?: string;
       /** 2+ after a wrong answer. */
       attempt: number;
       /** Saving is offered only where the OS can encrypt it. */
@@ -144,6 +147,61 @@ export interface DiagnoseCheck {
   ok: boolean | null;
   detail: string;
   fix?: string;
+}
+
+/** A line of the server's Plex log that means something, in words (tokens in it redacted). */
+export interface LogFindingInfo {
+  id: string;
+  title: string;
+  detail: string;
+  fix: string;
+  line: string;
+  /** "just now", "5 minutes ago", by the server's clock. */
+  age: string;
+  count: number;
+  /** Written before Plex's latest start, so it may be fixed already. */
+  beforeLastStart: boolean;
+}
+
+/** One Plex install on the server. No token values: a sign-in is "set" or "missing". */
+export interface InstallInfo {
+  /** In words: "Linux package (deb/rpm) on Debian GNU/Linux 12 (bookworm)". */
+  description: string;
+  platform: string;
+  /** Preferences file, registry key or defaults domain. */
+  preferences: string;
+  logs: string;
+  /** How it is stopped and started. */
+  service: string;
+  runsAs: string | null;
+  running: boolean | null;
+  /** Where its data folder was learnt from, when it could have been moved. */
+  dataDirSource?: string;
+  machineIdentifier: string | null;
+  /** The one answering through the tunnel. */
+  chosen: boolean;
+  notes: string[];
+  /** Its Preferences could not be read (SUDO_REQUIRED, SUDO_REFUSED, PLEX_PREFERENCES_UNREADABLE…). */
+  problem?: { code: ErrorCode; message: string; fix: string };
+  signIn: { token: 'set' | 'missing'; username: string | null; accepted: boolean | null; detail: string; fix?: string };
+  findings: LogFindingInfo[];
+  logProblem?: string;
+}
+
+export interface NoticeInfo {
+  title: string;
+  detail: string;
+  fix?: string;
+}
+
+/** What Reclaim found of the server's Plex install(s), over the connection's SSH session. */
+export interface ServerInspection {
+  installs: InstallInfo[];
+  /** Which install answers through the tunnel, and how that was told, in words. */
+  choice: string;
+  /** Plex is still starting (or waking from sleep): wait, nothing to repair. */
+  starting?: NoticeInfo;
+  notes: NoticeInfo[];
 }
 
 /** What is under way, for a window that (re)loads while tunnels run or questions wait. */
@@ -206,8 +264,10 @@ export interface ReclaimApi {
   cancelSignIn(id: string): Promise<Result<null>>;
   claimWithToken(id: string, claimToken: string): Promise<Result<ClaimOutcome>>;
   diagnose(id: string): Promise<Result<DiagnoseCheck[]>>;
-  /** Copies the last diagnose report, secrets redacted, and returns the copied text. */
+  /** Copies the last diagnose report and server inspection, secrets redacted, and returns the copied text. */
   copyDiagnoseReport(id: string): Promise<Result<string>>;
+  /** Reads the connected server's Plex install over its SSH session (a sudo password is asked as a `prompt` if needed). */
+  inspectServer(id: string): Promise<Result<ServerInspection>>;
   openInBrowser(id: string): Promise<Result<null>>;
   /** Place the embedded Plex Web App over these bounds, or take it off the window for now (null). */
   showPlexView(id: string, bounds: ViewBounds | null): Promise<Result<null>>;
@@ -242,6 +302,7 @@ const METHODS: Record<ApiMethod, true> = {
   claimWithToken: true,
   diagnose: true,
   copyDiagnoseReport: true,
+  inspectServer: true,
   openInBrowser: true,
   showPlexView: true,
   focusPlexView: true,

@@ -62,6 +62,7 @@ function HostKeyQuestion(props: { prompt: Extract<Prompt, { kind: 'host-key' }>;
 }
 
 function SecretQuestion(props: { prompt: Extract<Prompt, { kind: 'secret' }>; server: string; onAnswer(answer: PromptAnswer): void }) {
+  if (props.prompt.secretKind === 'sudo') return <SudoQuestion {...props} />;
   const { prompt } = props;
   const [value, setValue] = useState('');
   const [remember, setRemember] = useState(false);
@@ -87,6 +88,29 @@ function SecretQuestion(props: { prompt: Extract<Prompt, { kind: 'secret' }>; se
       )}
       <div className="button-row">
         <button type="submit" className="primary">Sign in</button>
+        <button type="button" onClick={() => props.onAnswer({ kind: 'secret', value: null, remember: false })}>Cancel</button>
+      </div>
+    </form>
+  );
+}
+
+/** sudo's password on the server: never saved, used once to read Plex's files as root. */
+function SudoQuestion(props: { prompt: Extract<Prompt, { kind: 'secret' }>; server: string; onAnswer(answer: PromptAnswer): void }) {
+  const { prompt } = props;
+  const [value, setValue] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    props.onAnswer({ kind: 'secret', value, remember: false });
+  };
+  return (
+    <form onSubmit={submit}>
+      <h2 id="prompt-title">sudo password for {prompt.subject} on {props.server}</h2>
+      <p>Reclaim needs root on the server to {prompt.reason ?? 'read Plex\'s files'}. sudo asks for the password of <strong>{prompt.subject}</strong> on the server; it is often the same as your SSH password.</p>
+      <p className="hint">It goes to sudo on the server once and is not saved. Reclaim only reads; nothing is changed.</p>
+      <label htmlFor="secret-input">sudo password</label>
+      <input id="secret-input" type="password" autoFocus autoComplete="off" value={value} onChange={(event) => setValue(event.target.value)} />
+      <div className="button-row">
+        <button type="submit" className="primary">Continue</button>
         <button type="button" onClick={() => props.onAnswer({ kind: 'secret', value: null, remember: false })}>Cancel</button>
       </div>
     </form>

@@ -9,13 +9,15 @@ import { DiagnosePanel } from './DiagnosePanel.js';
 import { ErrorBox } from './ErrorBox.js';
 import { HostKeyChanged } from './HostKeyChanged.js';
 import { PlexRegion } from './PlexRegion.js';
+import { ServerPanel } from './ServerPanel.js';
 import { StatusCard } from './StatusCard.js';
 import { TokenPanel } from './TokenPanel.js';
 
 // One saved server: connect to it, follow the steps, and once connected its status, the
-// embedded Plex Web App and the actions (claim, token, diagnose, browser, reconnect, disconnect).
+// embedded Plex Web App and the actions (claim, token, diagnose, the server's Plex install,
+// browser, reconnect, disconnect).
 
-type Panel = 'claim' | 'token' | 'diagnose' | null;
+type Panel = 'claim' | 'token' | 'diagnose' | 'server' | null;
 
 export function ServerPage(props: {
   profile: ServerProfile;
@@ -133,6 +135,7 @@ export function ServerPage(props: {
             <button type="button" className={state.connection.status?.claimed ? '' : 'primary'} aria-pressed={panel === 'claim'} onClick={() => toggle('claim')}>Claim this server</button>
             <button type="button" aria-pressed={panel === 'token'} onClick={() => toggle('token')}>Use a claim token</button>
             <button type="button" aria-pressed={panel === 'diagnose'} onClick={() => toggle('diagnose')}>Diagnose</button>
+            <button type="button" aria-pressed={panel === 'server'} onClick={() => toggle('server')}>Server</button>
             <button type="button" onClick={() => void reported(reclaim.openInBrowser(id))}>Open in browser</button>
             <button type="button" onClick={() => void reported(reclaim.reconnect(id))}>Reconnect</button>
             <button type="button" onClick={() => void reported(reclaim.disconnect(id))}>Disconnect</button>
@@ -154,6 +157,7 @@ export function ServerPage(props: {
             <TokenPanel profileId={id} events={props.events} connection={state.connection} onClaimed={props.onStatus} onClose={() => setPanel(null)} />
           )}
           {panel === 'diagnose' && <DiagnosePanel profileId={id} events={props.events} onClose={() => setPanel(null)} />}
+          {panel === 'server' && connected && <ServerPanel profileId={id} onClose={() => setPanel(null)} />}
         </div>
       )}
     </section>

@@ -141,6 +141,6 @@ describe('reclaim diagnose', () => {
     const { code, checks } = await checksOf(run);
     expect(code).toBe(1);
     expect(checks['ssh-login']).toMatchObject({ ok: false, detail: expect.stringContaining(sshd.hostKeys[0]!.fingerprint) });
-    expect(okIds(checks, null)).toEqual(['forwarding', 'pms-claimed', 'pms-identity', 'pms-listening', 'pms-local', 'server-clock', 'server-dns', 'server-https']);
+    expect(okIds(checks, null)).toEqual(['forwarding', 'pms-claimed', 'pms-identity', 'pms-listening', 'pms-local', 'pms-starting', 'server-clock', 'server-dns', 'server-https', 'server-log', 'server-sign-in']);
   });
 });

@@ -23,7 +23,12 @@ let connection: SshConnection;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'reclaim-inspect-'));
   key = await makeKeyPair(dir, { type: 'ed25519' });
-  sshd = await startSshd({ authorizedKeys: [key.publicLine] });
+  // A pid namespace of its own: the Plex Media Server stand-ins that other test files start run on
+  // this same machine, and would otherwise show in this "server without Plex"'s process table.
+  sshd = await startSshd({
+    authorizedKeys: [key.publicLine],
+    wrap: (command) => ['unshare', '--mount', '--pid', '--fork', '--mount-proc', '--kill-child', '--propagation', 'private', ...command],
+  });
   const knownHosts = path.join(dir, 'known_hosts');
   await writeFile(knownHosts, `${sshd.knownHostsLine()}\n`);
   connection = await connectRoute(

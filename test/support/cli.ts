@@ -21,7 +21,8 @@ export const cliLogFile = (home: string): string => path.join(home, 'reclaim-dat
 
 /**
  * `as`: run as this (unprivileged) user instead of root. `command`: how to start reclaim, if not
- * the built dist/ with this Node (an installed `reclaim`).
+ * the built dist/ with this Node (an installed `reclaim`). Without --json, stdout is text for
+ * people; only its JSON lines are read as events.
  */
 export function runCli(
   args: string[],

@@ -94,6 +94,11 @@ export interface PlexHost {
   appendLog(lines: readonly string[]): Promise<void>;
   /** Log lines for PMS's next starts (replacing the option's). */
   setLogLines(lines: readonly string[]): Promise<void>;
+  /**
+   * From PMS's next start, its first `requests` HTTP requests get 503 "still starting up", as a
+   * server busy with its startup tasks (after waking from sleep) answers; 0 turns it off.
+   */
+  setStartingUp(requests: number): Promise<void>;
   /** systemd's view of the service (read from the stand-in's state): pid in the server's pid namespace. */
   service(): Promise<{ activeState: string; mainPid: number }>;
   /** What the service wrote to stdout/stderr (its journal). */
@@ -228,7 +233,9 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
         writeFileSync(join(stage, 'drop-ins', name), text);
       }
     }
-    const pmsConfig = { plexTvUrl: plexTv.url, version: options.version, logLines: options.logLines ?? [] };
+    const pmsConfig: { plexTvUrl: string; version?: string; logLines: readonly string[]; startingUpRequests?: number } = {
+      plexTvUrl: plexTv.url, version: options.version, logLines: options.logLines ?? [],
+    };
     writeFileSync(join(stage, 'pms.json'), JSON.stringify(pmsConfig));
 
     const sshd = await startSshd({
@@ -370,7 +377,12 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
         await writeFile(onServer(`${pmsDir}/Logs/Plex Media Server.log`), text, { flag: 'a' });
       },
       async setLogLines(lines) {
-        await writeFile(onServer('/usr/lib/reclaim-stand-in/pms.json'), JSON.stringify({ ...pmsConfig, logLines: lines }));
+        pmsConfig.logLines = lines;
+        await writeFile(onServer('/usr/lib/reclaim-stand-in/pms.json'), JSON.stringify(pmsConfig));
+      },
+      async setStartingUp(requests) {
+        pmsConfig.startingUpRequests = requests;
+        await writeFile(onServer('/usr/lib/reclaim-stand-in/pms.json'), JSON.stringify(pmsConfig));
       },
       service,
       journal,

@@ -7,6 +7,7 @@ import type {
   PromptAnswer,
   ReclaimEvent,
   ReclaimHandlers,
+  ServerInspection,
   ServerProfile,
   ServerStatus,
   ViewBounds,
@@ -21,6 +22,7 @@ import { profilesFromPutty } from './putty-profiles.js';
 import type { PuttyStorage } from '../ssh/putty/storage.js';
 import { PromptBroker } from './prompt-broker.js';
 import type { SecretVault } from './secret-vault.js';
+import { ServerInspector } from './server-inspector.js';
 import { ServerPrompters } from './server-prompters.js';
 import { Sessions } from './sessions.js';
 import { SshSettings } from './ssh-settings.js';
@@ -69,6 +71,7 @@ export class AppService implements ReclaimHandlers {
   private readonly sessions: Sessions;
   private readonly claims: ClaimFlow;
   private readonly diagnoses: DiagnoseRunner;
+  private readonly inspector: ServerInspector;
 
   constructor(private readonly options: AppServiceOptions) {
     const { host, emit } = options;
@@ -105,6 +108,7 @@ export class AppService implements ReclaimHandlers {
       plexTvUrl: options.plexTvUrl,
       plexHeaders: options.plexHeaders,
     });
+    this.inspector = new ServerInspector({ sessions: this.sessions, broker: this.broker, plexTvUrl: options.plexTvUrl, plexHeaders: options.plexHeaders });
   }
 
   async listProfiles(): Promise<ServerProfile[]> {
@@ -123,9 +127,10 @@ export class AppService implements ReclaimHandlers {
     return { ...saved, hasSavedSecret: await this.options.host.vault.has(saved.id) };
   }
 
-  /** Nothing of a deleted server stays behind: its tunnel, questions, diagnose, and every password. */
+  /** Nothing of a deleted server stays behind: its tunnel, questions, diagnose, inspection, and every password. */
   async deleteProfile(id: string): Promise<null> {
     this.diagnoses.forget(id);
+    this.inspector.forget(id);
     await this.sessions.end(id);
     this.prompters.forget(id);
     await this.options.host.vault.forget(id);
@@ -195,7 +200,11 @@ export class AppService implements ReclaimHandlers {
   }
 
   copyDiagnoseReport(id: string): Promise<string> {
-    return this.diagnoses.copyReport(id);
+    return this.diagnoses.copyReport(id, this.inspector.reportText(id));
+  }
+
+  inspectServer(id: string): Promise<ServerInspection> {
+    return this.inspector.run(id);
   }
 
   async openInBrowser(id: string): Promise<null> {

@@ -69,11 +69,13 @@ export class DiagnoseRunner {
     return checks;
   }
 
-  async copyReport(id: string): Promise<string> {
+  /** `serverSection`: the Server section's last report, included when there is one. */
+  async copyReport(id: string, serverSection?: string): Promise<string> {
     const checks = this.lastChecks.get(id);
-    if (!checks) throw badInput('There is no diagnose report for this server yet.', 'Run Diagnose first.');
+    if (!checks && !serverSection) throw badInput('There is no diagnose report for this server yet.', 'Run Diagnose (or look at the server in its Server section) first.');
     const profile = await this.options.loadProfile(id);
-    const report = diagnoseReport(`${profile.name} (${profile.user ? `${profile.user}@` : ''}${formatHostPort(profile.host, profile.sshPort)})`, checks, new Date(), log.recentLines(REPORT_LOG_LINES));
+    const label = `${profile.name} (${profile.user ? `${profile.user}@` : ''}${formatHostPort(profile.host, profile.sshPort)})`;
+    const report = diagnoseReport(label, checks ?? [], new Date(), log.recentLines(REPORT_LOG_LINES), serverSection);
     this.options.copyText(report);
     return report;
   }

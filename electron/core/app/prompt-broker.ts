@@ -73,6 +73,24 @@ export class PromptBroker {
     };
   }
 
+  /**
+   * sudo's password on the server, for reading Plex's files as root. Never saved: it is handed to
+   * sudo once and forgotten. undefined when the person cancels.
+   */
+  async askSudoPassword(profileId: string, request: { user: string; reason: string }): Promise<string | undefined> {
+    const answer = await this.ask({
+      id: randomUUID(),
+      kind: 'secret',
+      profileId,
+      secretKind: 'sudo',
+      subject: request.user,
+      reason: request.reason,
+      attempt: 1,
+      canRemember: false,
+    });
+    return answer?.kind === 'secret' && answer.value !== null ? answer.value : undefined;
+  }
+
   /** The questions still open, oldest first. */
   pending(): Prompt[] {
     return [...this.waiting.values()].map((open) => open.prompt);

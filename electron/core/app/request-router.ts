@@ -118,6 +118,7 @@ const CHECKERS: { [M in ApiMethod]: Checker<M> } = {
   claimWithToken: (args) => (count(args, 2), [id(args[0]), text(args[1], 'claim token')]),
   diagnose: oneId,
   copyDiagnoseReport: oneId,
+  inspectServer: oneId,
   openInBrowser: oneId,
   showPlexView: (args) => (count(args, 2), [id(args[0]), bounds(args[1])]),
   focusPlexView: oneId,

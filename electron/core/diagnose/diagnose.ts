@@ -8,6 +8,7 @@ import { runRemote, shellQuote } from '../ssh/remote-exec.js';
 import { connectRoute, type ConnectSettings, type SshConnection, type SshHop } from '../ssh/connect.js';
 import { formatHostPort, type HostPort } from '../common/target.js';
 import { DEFAULT_REMOTE } from '../tunnel/tunnel.js';
+import { checkInstall, INSTALL_CHECK_TITLES, type InstallCheckId } from './install-checks.js';
 
 // "Why do I see Not authorized?": the chain from this computer to a claimed server, checked link
 // by link, each answer with a fix a person can follow (plex-claim.md §6). Later links are
@@ -23,6 +24,7 @@ export type CheckId =
   | 'server-dns'
   | 'server-https'
   | 'server-clock'
+  | InstallCheckId
   | 'local-plex-tv';
 
 /** What each check is about, in a few words. */
@@ -36,6 +38,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   'server-dns': 'Server looks up plex.tv',
   'server-https': 'Server reaches plex.tv over HTTPS',
   'server-clock': 'Server clock',
+  ...INSTALL_CHECK_TITLES,
   'local-plex-tv': 'This computer reaches plex.tv',
 };
 
@@ -53,6 +56,8 @@ export interface DiagnoseOptions {
   remote?: HostPort;
   plexTvUrl: string;
   plexHeaders: Record<string, string>;
+  /** For the install checks' sudo; without it they use root only from the login or `sudo -n`. */
+  sudoPassword?: string;
   onCheck?: (check: Check) => void;
 }
 
@@ -81,11 +86,13 @@ export async function diagnose(options: DiagnoseOptions): Promise<Check[]> {
     try {
       await checkThroughTunnel(connection, server.label, remote, options.plexHeaders, report);
       await checkFromServer(connection, options.plexTvUrl, report);
+      const installChecks = await checkInstall(connection.client, { plexTvUrl: options.plexTvUrl, plexHeaders: options.plexHeaders, remote, sudoPassword: options.sudoPassword });
+      installChecks.forEach(report);
     } finally {
       await connection.close();
     }
   } else {
-    for (const id of ['forwarding', 'pms-listening', 'pms-identity', 'pms-local', 'pms-claimed', 'server-dns', 'server-https', 'server-clock'] as const) {
+    for (const id of ['forwarding', 'pms-listening', 'pms-identity', 'pms-local', 'pms-claimed', 'server-dns', 'server-https', 'server-clock', 'server-sign-in', 'server-log', 'pms-starting'] as const) {
       notRun(id, 'the SSH login failed');
     }
   }

@@ -18,6 +18,8 @@ export interface ProblemFacts {
   code: ErrorCode;
   message: string;
   fix: string;
+  /** The error's facts (its `details`), e.g. which account sudo refused. */
+  details?: Record<string, unknown>;
 }
 
 export interface SignInReport {

@@ -8,7 +8,7 @@ import { DEFAULT_REMOTE } from '../tunnel/tunnel.js';
 import { chooseInstall, startingNotice } from './choose-install.js';
 import { detectInstalls, installKey, whyRootWouldSeeMore } from './detect.js';
 import { factsFrom, type ServerFacts } from './facts.js';
-import type { InspectReport, InstallReport, Notice, TunnelIdentity } from './inspect-report.js';
+import type { InspectReport, InstallReport, Notice, ProblemFacts, TunnelIdentity } from './inspect-report.js';
 import type { PlexInstall } from './install.js';
 import { readLog } from './log-findings.js';
 import type { PreferencesSummary } from './preferences.js';
@@ -59,7 +59,7 @@ export async function inspectWith(shell: ServerShell, options: InspectOptions): 
     const report: InstallReport = {
       install,
       preferences: preferences && withoutToken(preferences),
-      preferencesProblem: files.preferences instanceof ReclaimError ? { code: files.preferences.code, message: files.preferences.message, fix: files.preferences.fix } : undefined,
+      preferencesProblem: files.preferences instanceof ReclaimError ? problemFacts(files.preferences) : undefined,
       answersTunnel: preferences && 'machineIdentifier' in tunnel ? preferences.machineIdentifier === tunnel.machineIdentifier : null,
       signIn: await checkServerSignIn(preferences, options.plexTv),
       log: { findings: log?.findings ?? [], lastStart: log?.lastStart, problem: files.logProblem },
@@ -72,7 +72,7 @@ export async function inspectWith(shell: ServerShell, options: InspectOptions): 
     installs,
     chosen,
     choice,
-    tunnel: 'machineIdentifier' in tunnel ? tunnel : { problem: { code: tunnel.code, message: tunnel.message, fix: tunnel.fix } },
+    tunnel: 'machineIdentifier' in tunnel ? tunnel : { problem: problemFacts(tunnel) },
     starting: startingNotice(chosen === null ? undefined : installs[chosen], tunnel),
     notes: found.notes,
   };
@@ -162,6 +162,10 @@ function notFound(facts: ServerFacts | undefined): ReclaimError {
     'Check that this is the machine that runs Plex. If Plex runs in a container or VM on it, sign in to the host that runs the container; if it runs as another user, sign in as that user or as root.',
     { system: facts?.uname },
   );
+}
+
+function problemFacts(error: ReclaimError): ProblemFacts {
+  return { code: error.code, message: error.message, fix: error.fix, details: { ...error.details } };
 }
 
 function withoutToken(preferences: PreferencesSummary): Omit<PreferencesSummary, 'token'> {

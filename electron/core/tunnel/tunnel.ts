@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../shared/error-codes.js';
+import type ssh2 from 'ssh2';
 import { forwardError } from '../ssh/channel-errors.js';
 import { ReclaimError, isReclaimError } from '../common/errors.js';
 import { log } from '../common/log.js';
@@ -108,6 +109,11 @@ export class Tunnel {
   /** The server key of the current (or last) link. */
   get hostKey(): VerifiedHostKey | undefined {
     return this.lastHostKey;
+  }
+
+  /** The SSH session of the current link, for commands on the server; undefined while it is being rebuilt. */
+  get sshClient(): ssh2.Client | undefined {
+    return this.connection?.client;
   }
 
   get localUrl(): string {

@@ -54,6 +54,7 @@ process.argv[2] = JSON.stringify({
   listen: ['127.0.0.1'],
   plexTvUrl: plexTv,
   plexTvTimeoutMs: timeoutMs,
+  startingUpRequests: config.startingUpRequests ?? 0,
   machineIdentifier,
   friendlyName: settings.get('FriendlyName') || hostname(),
   version,
