@@ -1,10 +1,9 @@
 import type { ServerInspection } from '../../shared/ipc-contract.js';
 import { ReclaimError } from '../common/errors.js';
 import { PlexTvClient } from '../plex/plex-tv.js';
-import { inspectReportText, type InspectReport } from '../server/inspect-report.js';
+import { findingForPeople, inspectReportText, type InspectReport } from '../server/inspect-report.js';
 import { inspectServer } from '../server/inspect.js';
 import { preferencesLabel, serviceLabel } from '../server/install.js';
-import { describeAge } from '../server/log-findings.js';
 import type { PromptBroker } from './prompt-broker.js';
 import type { Sessions } from './sessions.js';
 
@@ -80,16 +79,7 @@ export function toInspection(report: InspectReport): ServerInspection {
         detail: entry.signIn.detail,
         fix: entry.signIn.fix,
       },
-      findings: entry.log.findings.map((finding) => ({
-        id: finding.id,
-        title: finding.title,
-        detail: finding.detail,
-        fix: finding.fix,
-        line: finding.line,
-        age: describeAge(finding.ageSeconds),
-        count: finding.count,
-        beforeLastStart: finding.beforeLastStart,
-      })),
+      findings: entry.log.findings.map(findingForPeople),
       logProblem: entry.log.problem,
     })),
     choice: report.choice,

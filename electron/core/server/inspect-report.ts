@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../shared/error-codes.js';
+import type { LogFindingInfo } from '../../shared/ipc-contract.js';
 import { redactSecrets } from '../common/redact.js';
 import { preferencesLabel, serviceLabel, type PlexInstall } from './install.js';
 import { describeAge, type LogFinding } from './log-findings.js';
@@ -61,6 +62,20 @@ export interface InspectReport {
   notes: Notice[];
 }
 
+/** A log finding as people and programs see it: its age in words, by the server's clock. */
+export function findingForPeople(finding: LogFinding): LogFindingInfo {
+  return {
+    id: finding.id,
+    title: finding.title,
+    detail: finding.detail,
+    fix: finding.fix,
+    line: finding.line,
+    age: describeAge(finding.ageSeconds),
+    count: finding.count,
+    beforeLastStart: finding.beforeLastStart,
+  };
+}
+
 /** Log findings that mean something is wrong now (not only before Plex's latest start). */
 export function currentProblems(report: InstallReport): LogFinding[] {
   return report.log.findings.filter((finding) => !finding.beforeLastStart && finding.id !== 'log-startup-maintenance');
@@ -80,17 +95,7 @@ export function inspectEvents(report: InspectReport): Array<Record<string, unkno
     machineIdentifier: entry.preferences?.machineIdentifier ?? null,
     chosen: report.chosen === index,
     signIn: { token: entry.signIn.token, username: entry.signIn.username ?? null, accepted: entry.signIn.accepted },
-    findings: entry.log.findings.map((finding) => ({
-      id: finding.id,
-      title: finding.title,
-      detail: finding.detail,
-      fix: finding.fix,
-      line: finding.line,
-      at: finding.at,
-      age: describeAge(finding.ageSeconds),
-      count: finding.count,
-      beforeLastStart: finding.beforeLastStart,
-    })),
+    findings: entry.log.findings.map((finding) => ({ ...findingForPeople(finding), at: finding.at })),
     ...(entry.preferencesProblem ? { problem: entry.preferencesProblem } : {}),
   }));
   const chosen = report.chosen === null ? undefined : report.installs[report.chosen];
