@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -7,11 +7,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitOf, runCli, type CliRun } from '../support/cli.js';
 import { EventLog } from '../support/events.js';
-import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
-import { makeKeyPair, type KeyPair } from '../support/keys.js';
+import type { KeyPair } from '../support/keys.js';
 import { httpGet } from '../support/net.js';
-import { createNetHost, type NetHost } from '../support/netns.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import type { NetHost } from '../support/netns.js';
+import type { Sshd } from '../support/sshd.js';
+import { startTunnelScene, type TunnelScene } from '../support/tunnel-scene.js';
 
 // A running `reclaim tunnel` when the link or the server changes under it, as a person at the
 // terminal sees it: a network that goes silent is noticed and said, and a server that no longer
@@ -23,23 +23,17 @@ let home: string;
 let key: KeyPair;
 let server: NetHost;
 let sshd: Sshd;
-let target: HttpTarget;
 let knownHosts: string;
+let scene: TunnelScene | undefined;
 
 beforeAll(async () => {
   home = await mkdtemp(path.join(os.tmpdir(), 'reclaim-cli-reconnect-'));
-  key = await makeKeyPair(home, { type: 'ed25519' });
-  server = await createNetHost();
-  target = await startHttpTarget({ host: server });
-  sshd = await startSshd({ host: server, authorizedKeys: [key.publicLine] });
-  knownHosts = path.join(home, 'known_hosts');
-  await writeFile(knownHosts, `${sshd.knownHostsLine()}\n`);
+  scene = await startTunnelScene(home);
+  ({ key, server, sshd, knownHosts } = scene);
 });
 
 afterAll(async () => {
-  await sshd?.stop();
-  await target?.stop();
-  await server?.destroy();
+  await scene?.stop();
   await rm(home, { recursive: true, force: true });
 });
 

@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
-import { lstat, mkdtemp, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, readdir, realpath, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitOf, runCli } from '../support/cli.js';
-import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
-import { makeKeyPair, type KeyPair } from '../support/keys.js';
+import type { KeyPair } from '../support/keys.js';
 import { httpGet, portIsFree } from '../support/net.js';
-import { createNetHost, type NetHost } from '../support/netns.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import type { Sshd } from '../support/sshd.js';
+import { startTunnelScene, type TunnelScene } from '../support/tunnel-scene.js';
 
 // `reclaim` as people get it: `npm pack` makes the package, `npm install -g` puts it on PATH, and
 // the command that lands there runs a real tunnel through a real sshd. The install is offline,
@@ -79,24 +78,17 @@ describe('the packed reclaim package', () => {
 
 describe('reclaim tunnel, installed', () => {
   let key: KeyPair;
-  let server: NetHost;
   let sshd: Sshd;
-  let target: HttpTarget;
   let knownHosts: string;
+  let scene: TunnelScene | undefined;
 
   beforeAll(async () => {
-    key = await makeKeyPair(work, { type: 'ed25519' });
-    server = await createNetHost();
-    target = await startHttpTarget({ host: server });
-    sshd = await startSshd({ host: server, authorizedKeys: [key.publicLine] });
-    knownHosts = path.join(work, 'known_hosts');
-    await writeFile(knownHosts, `${sshd.knownHostsLine()}\n`);
+    scene = await startTunnelScene(work);
+    ({ key, sshd, knownHosts } = scene);
   });
 
   afterAll(async () => {
-    await sshd?.stop();
-    await target?.stop();
-    await server?.destroy();
+    await scene?.stop();
   });
 
   it('forwards to the server through a real sshd, and stops cleanly', async () => {

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,11 +7,11 @@ import type { ConnectSettings, SshHop } from '../../electron/core/ssh/connect.js
 import { Tunnel, type TunnelEvent } from '../../electron/core/tunnel/tunnel.js';
 import { EventLog } from '../support/events.js';
 import { reclaimErrorOf } from '../support/failure.js';
-import { startHttpTarget, type HttpTarget } from '../support/http-target.js';
-import { makeKeyPair, type KeyPair } from '../support/keys.js';
+import type { KeyPair } from '../support/keys.js';
 import { httpGet, occupyPort, portIsFree, tryConnect } from '../support/net.js';
-import { createNetHost, type NetHost } from '../support/netns.js';
+import type { NetHost } from '../support/netns.js';
 import { startSshd, type Sshd, type SshdOptions } from '../support/sshd.js';
+import { startTunnelScene, type TunnelScene } from '../support/tunnel-scene.js';
 
 // The forward itself, end to end: a real sshd in a network namespace "server" whose HTTP
 // service listens on the server's own 127.0.0.1:32400, reachable only through the tunnel.
@@ -20,23 +20,17 @@ let dir: string;
 let key: KeyPair;
 let server: NetHost;
 let sshd: Sshd;
-let target: HttpTarget;
 let knownHosts: string;
+let scene: TunnelScene | undefined;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'reclaim-tunnel-'));
-  key = await makeKeyPair(dir, { type: 'ed25519' });
-  server = await createNetHost();
-  target = await startHttpTarget({ host: server });
-  sshd = await startSshd({ host: server, authorizedKeys: [key.publicLine] });
-  knownHosts = path.join(dir, 'known_hosts');
-  await writeFile(knownHosts, `${sshd.knownHostsLine()}\n`);
+  scene = await startTunnelScene(dir);
+  ({ key, server, sshd, knownHosts } = scene);
 });
 
 afterAll(async () => {
-  await sshd?.stop();
-  await target?.stop();
-  await server?.destroy();
+  await scene?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
