@@ -94,6 +94,11 @@ export interface PlexHost {
   appendLog(lines: readonly string[]): Promise<void>;
   /** Log lines for PMS's next starts (replacing the option's). */
   setLogLines(lines: readonly string[]): Promise<void>;
+  /**
+   * Faults for PMS's next starts: `refuseStart` (it fails at once, every start, until cleared),
+   * `ignoreSigterm` (it will not stop; a drop-in with SendSIGKILL=no keeps systemd from killing it).
+   */
+  setPmsFaults(faults: { refuseStart?: boolean; ignoreSigterm?: boolean }): Promise<void>;
   /** systemd's view of the service (read from the stand-in's state): pid in the server's pid namespace. */
   service(): Promise<{ activeState: string; mainPid: number }>;
   /** What the service wrote to stdout/stderr (its journal). */
@@ -228,7 +233,7 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
         writeFileSync(join(stage, 'drop-ins', name), text);
       }
     }
-    const pmsConfig = { plexTvUrl: plexTv.url, version: options.version, logLines: options.logLines ?? [] };
+    let pmsConfig: Record<string, unknown> = { plexTvUrl: plexTv.url, version: options.version, logLines: options.logLines ?? [] };
     writeFileSync(join(stage, 'pms.json'), JSON.stringify(pmsConfig));
 
     const sshd = await startSshd({
@@ -370,7 +375,12 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
         await writeFile(onServer(`${pmsDir}/Logs/Plex Media Server.log`), text, { flag: 'a' });
       },
       async setLogLines(lines) {
-        await writeFile(onServer('/usr/lib/reclaim-stand-in/pms.json'), JSON.stringify({ ...pmsConfig, logLines: lines }));
+        pmsConfig = { ...pmsConfig, logLines: lines };
+        await writeFile(onServer('/usr/lib/reclaim-stand-in/pms.json'), JSON.stringify(pmsConfig));
+      },
+      async setPmsFaults(faults) {
+        pmsConfig = { ...pmsConfig, ...faults };
+        await writeFile(onServer('/usr/lib/reclaim-stand-in/pms.json'), JSON.stringify(pmsConfig));
       },
       service,
       journal,

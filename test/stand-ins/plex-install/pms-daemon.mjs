@@ -7,7 +7,8 @@
 //   edit made to the file while it runs is lost (users report this of real PMS, §4);
 // - logs to "Plex Media Server.log", rotating the older logs to .1.log … .5.log at each start;
 // - checks its saved sign-in with plex.tv at start and logs what real servers log when it is refused.
-// What the test chooses (plex.tv address, version, extra log lines) is in CONFIG_FILE.
+// What the test chooses (plex.tv address, version, extra log lines, and the fault knobs
+// refuseStart and ignoreSigterm) is in CONFIG_FILE.
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -32,6 +33,8 @@ const thread = String(139_800_000_000_000 + process.pid);
 
 const log = openLog();
 log(bannerLine(version));
+// The test's knob for a Plex that will not come back: it fails at each start until cleared.
+if (config.refuseStart) fatal('Plex Media Server could not start (the test server was told to refuse)'); // UNCONFIRMED wording
 
 const { loaded, newIdentity } = loadPreferences();
 const settings = loaded;
@@ -79,6 +82,11 @@ hooks.ownerChanged = (owner) => {
   savePreferences();
 };
 hooks.beforeExit = savePreferences;
+// The test's knob for a Plex that will not stop: SIGTERM is logged and ignored (SIGKILL still works).
+if (config.ignoreSigterm) {
+  process.removeAllListeners('SIGTERM');
+  process.on('SIGTERM', () => log('WARN - Ignoring a request to stop (the test server was told to)')); // UNCONFIRMED wording
+}
 
 function openLog() {
   const logs = join(pmsDir, 'Logs');
