@@ -3,7 +3,7 @@ import { readPreferencesDocument } from '../../electron/core/server/repair/prefe
 import { plexPreferences } from '../stand-ins/pms-preferences.js';
 import { destroyAllNetHosts } from '../support/netns.js';
 import { startPlexHost, type PlexHost } from '../support/plex-host.js';
-import { asAccount, repair, undo } from '../support/repair-run.js';
+import { asAccount, repair, revokedServer as revoked, undo, workingFiles } from '../support/repair-run.js';
 import { stopAllSshds } from '../support/sshd.js';
 import { ensureTestUser } from '../support/test-user.js';
 
@@ -25,14 +25,8 @@ const TRICKY = {
   LanguageInCloud: '1',
 };
 
-/** A server signed in to alice, whose sign-in plex.tv revoked (a password reset signed out every device). */
-async function revokedServer(options: Parameters<typeof startPlexHost>[0] = {}): Promise<PlexHost> {
-  await ensureTestUser();
-  const host = await startPlexHost({ signedInAs: { username: 'alice', email: 'alice@example.com' }, ...options });
-  host.plexTv.signOutEverywhere('alice');
-  host.plexTv.addUser({ username: 'bob', email: 'bob@example.com' });
-  await host.stopPms();
-  await host.startPms();
+async function revokedServer(): Promise<PlexHost> {
+  const { host } = await revoked();
   expect(await host.readLog()).toContain('MyPlex: Error 401');
   return host;
 }
@@ -78,8 +72,7 @@ function watchProcesses(host: PlexHost, secret: string): { stop(): Promise<{ sam
 }
 
 async function expectCleanedUp(host: PlexHost): Promise<void> {
-  const files = await host.listDir(host.paths.pmsDir);
-  expect(files.filter((name) => /reclaim-(new|journal|lock)/.test(name))).toEqual([]);
+  expect(await workingFiles(host)).toEqual([]);
 }
 
 describe('sign out, then claim', () => {

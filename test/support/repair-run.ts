@@ -10,7 +10,8 @@ import { repairSignIn, type RepairResult } from '../../electron/core/server/repa
 import type { RepairNotice, RepairStep } from '../../electron/core/server/repair/session.js';
 import { undoRepair, type UndoResult } from '../../electron/core/server/repair/undo.js';
 import { connectRoute, type SshConnection } from '../../electron/core/ssh/connect.js';
-import type { PlexHost } from './plex-host.js';
+import { startPlexHost, type PlexHost, type PlexHostOptions } from './plex-host.js';
+import { ensureTestUser } from './test-user.js';
 
 export interface RepairRun {
   connection: SshConnection;
@@ -103,4 +104,32 @@ export async function undo(host: PlexHost, hooks: RunHooks = {}): Promise<{ run:
 /** Signs in as `username` the way the PIN flow ends: with a token of the account. */
 export function asAccount(host: PlexHost, username: string): (run: RepairRun) => ClaimSource {
   return (run) => ({ kind: 'account', userToken: host.plexTv.issueToken(username), plexTv: run.plexTv });
+}
+
+/**
+ * A server signed in to alice whose sign-in plex.tv revoked (a password reset signed out every
+ * device), restarted so its log shows the refusal; bob is another account. `original`: its
+ * Preferences as PMS keeps them (it writes the same bytes back at each stop).
+ */
+export async function revokedServer(options: PlexHostOptions = {}): Promise<{ host: PlexHost; original: string }> {
+  await ensureTestUser();
+  const host = await startPlexHost({ signedInAs: { username: 'alice', email: 'alice@example.com' }, ...options });
+  host.plexTv.signOutEverywhere('alice');
+  host.plexTv.addUser({ username: 'bob', email: 'bob@example.com' });
+  await host.stopPms();
+  await host.startPms();
+  return { host, original: (await host.readPreferences())! };
+}
+
+/** Back to a running server with `original` Preferences and nothing of Reclaim's beside them. */
+export async function resetServer(host: PlexHost, original: string): Promise<void> {
+  await host.stopPms();
+  await host.runAsRoot(`cd '${host.paths.pmsDir}' && rm -rf Preferences.xml.reclaim-*`);
+  await host.writePreferences(original);
+  await host.startPms();
+}
+
+/** Reclaim's working files beside the Preferences (temporary file, journal, lock): none after a run. */
+export async function workingFiles(host: PlexHost): Promise<string[]> {
+  return (await host.listDir(host.paths.pmsDir)).filter((name) => /reclaim-(new|journal|lock)/.test(name));
 }

@@ -53,6 +53,7 @@ const DEFAULT_POLL_MS = 1_000;
 const MAX_POLLS = 600;
 
 export class RepairSession {
+  /** The last step that was done: how far the run got. */
   private lastStep: RepairStep | undefined;
 
   private constructor(
@@ -103,9 +104,9 @@ export class RepairSession {
 
   /** Runs one step, telling the caller when it starts and when it is done. */
   async step<T>(step: RepairStep, work: () => Promise<T>): Promise<T> {
-    this.lastStep = step;
     await this.context.onStep?.(step, 'started');
     const result = await work();
+    this.lastStep = step;
     await this.context.onStep?.(step, 'done');
     log.info(`repair ${this.run}: ${step} done`);
     return result;
@@ -239,7 +240,7 @@ export class RepairSession {
     const step = this.lastStep;
     return new ReclaimError(
       'REPAIR_INTERRUPTED',
-      `The SSH connection to the server was lost during the repair${step ? ` (at the "${step}" step)` : ''}. Plex may be stopped, and its Preferences may be new or as they were.`,
+      `The SSH connection to the server was lost during the repair${step ? `, after its "${step}" step` : ''}. Plex may be stopped, and its Preferences may be new or as they were.`,
       'Connect again and run the same repair: Reclaim finds where this one stopped, finishes it or puts the backup back, and says which.',
       { step },
       { cause: error },
