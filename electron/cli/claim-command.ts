@@ -1,8 +1,7 @@
-import readline from 'node:readline';
 import { claimServer, validateClaimToken, type ClaimSource, type ClaimStep } from '../core/plex/claim.js';
-import { badInput } from '../core/common/errors.js';
 import { signInWithPlex } from '../core/plex/sign-in.js';
 import { PlexTvClient, plexTvUrl } from '../core/plex/plex-tv.js';
+import { readStdinLine } from './claim-source.js';
 import { openInBrowser } from './open-url.js';
 import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot, withPms } from './one-shot.js';
@@ -91,14 +90,4 @@ export async function runClaim(args: string[], output: Output): Promise<number> 
     process.off('SIGINT', onSignal);
     await plexTv.close();
   }
-}
-
-async function readStdinLine(): Promise<string> {
-  const rl = readline.createInterface({ input: process.stdin, terminal: false });
-  try {
-    for await (const line of rl) return line;
-  } finally {
-    rl.close();
-  }
-  throw badInput('--token - was given, but nothing came on standard input.', 'Pipe the claim token in, for example: pbpaste | reclaim claim myserver --token -');
 }

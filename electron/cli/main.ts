@@ -17,6 +17,7 @@ Commands:
   status <server>     tell whether the server's Plex Media Server is claimed
   claim <server>      claim it for your Plex account (sign in with Plex, or --token from plex.tv/claim)
   diagnose <server>   check why Plex says "Not authorized", with a fix for each problem
+  repair <server>     repair the server's Plex sign-in over SSH (backup first; --undo puts it back)
 
 Run "${invokedAs()} <command> --help" for the options of a command.`;
 
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   status: async () => (await import('./status-command.js')).runStatus,
   claim: async () => (await import('./claim-command.js')).runClaim,
   diagnose: async () => (await import('./diagnose-command.js')).runDiagnose,
+  repair: async () => (await import('./repair-command.js')).runRepair,
 };
 
 async function main(argv: string[]): Promise<number> {

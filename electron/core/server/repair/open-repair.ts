@@ -22,6 +22,8 @@ export interface OpenRepairOptions extends Omit<RepairContext, 'privilege' | 'pm
   headers: Record<string, string>;
   sudoPassword?: SudoPassword;
   remote?: HostPort;
+  /** The local end of the forward to Plex on 127.0.0.1 (default: any free port). */
+  localPort?: number;
 }
 
 export interface OpenedRepair {
@@ -34,7 +36,7 @@ export interface OpenedRepair {
 }
 
 export async function openRepair(client: ssh2.Client, options: OpenRepairOptions): Promise<OpenedRepair> {
-  const listener = await ForwardListener.onLoopback(0, options.remote ?? DEFAULT_REMOTE);
+  const listener = await ForwardListener.onLoopback(options.localPort ?? 0, options.remote ?? DEFAULT_REMOTE);
   listener.use(client);
   const pms = new PmsClient(`http://${LOOPBACK}:${listener.port}`, options.headers);
   const shell = sshShell(client);
