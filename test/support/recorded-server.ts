@@ -38,12 +38,16 @@ export interface RecordedServer {
   close(): void;
 }
 
-// What a plain server has besides the platform's own commands.
-const BASIC_TOOLS = ['sh', 'cat', 'head', 'tail', 'tr', 'grep', 'readlink', 'basename', 'id', 'date', 'wc', 'test', 'timeout', 'sleep', 'printf', 'uname', 'stat', 'ls'];
+// What a plain server has besides the platform's own commands (the repair's scripts also copy,
+// rename, checksum and look at processes).
+const BASIC_TOOLS = [
+  'sh', 'cat', 'head', 'tail', 'tr', 'grep', 'readlink', 'basename', 'id', 'date', 'wc', 'test', 'timeout', 'sleep', 'printf', 'uname', 'stat', 'ls',
+  'sed', 'mkdir', 'rm', 'cp', 'mv', 'chown', 'chmod', 'sync', 'df', 'sha256sum', 'md5sum', 'kill', 'ps',
+];
 
 export function recordedServer(
   platform: string,
-  options: { flavour?: ShellFlavour; files?: Record<string, string | null>; recording?: Recording } = {},
+  options: { flavour?: ShellFlavour; files?: Record<string, string | null>; recording?: Recording; withoutTools?: string[]; extraTools?: string[] } = {},
 ): RecordedServer {
   const flavour = options.flavour ?? 'dash';
   const work = mkdtempSync(path.join(tmpdir(), `reclaim-recorded-${platform}-`));
@@ -67,8 +71,8 @@ export function recordedServer(
 
   mkdirSync(bin);
   const shellPath = flavour === 'busybox' ? '/usr/bin/busybox' : '/usr/bin/dash';
-  for (const tool of BASIC_TOOLS) {
-    if (commands[tool]) continue;
+  for (const tool of [...BASIC_TOOLS, ...(options.extraTools ?? [])]) {
+    if (commands[tool] || options.withoutTools?.includes(tool)) continue;
     const target = flavour === 'busybox' ? '/usr/bin/busybox' : tool === 'sh' ? '/usr/bin/dash' : which(tool);
     symlinkSync(target, path.join(bin, tool));
   }

@@ -131,10 +131,11 @@ session() {
   echo "0 0"
 }
 alive() { [ "$1" != 0 ] && kill -0 "$1" 2>/dev/null && [ "$(pstart "$1")" = "$2" ]; }
-now=$(date +%s)
+number() { case "$1" in ''|*[!0-9]*) echo 0 ;; *) echo "$1" ;; esac; }
+now=$(number "$(date +%s)")
 if ! X mkdir "$R$L" 2>/dev/null; then
   if [ "$(owner run)" != "$ME" ]; then
-    since=$(owner since); [ -n "$since" ] || since=0
+    since=$(number "$(owner since)")
     set -- $(owner session) 0 0
     # Without a session to watch, a lock younger than half an hour counts as held.
     if alive "$1" "$2" || { [ "$1" = 0 ] && [ $((now - since)) -lt 1800 ] 2>/dev/null; }; then

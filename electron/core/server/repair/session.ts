@@ -85,6 +85,11 @@ export class RepairSession {
     const run = randomBytes(8).toString('hex');
     const files = new RemoteFiles({ preferences: install.preferences.path, dataDir: install.dataDir, access: install.files, root: context.root ?? '' }, context.privilege, run, reason);
     const opened = await files.open();
+    const refusal = refuseToStart(opened, install.preferences.path);
+    if (refusal) {
+      await files.close({ keepJournal: true });
+      throw refusal;
+    }
     const session = new RepairSession(run, install, context, files, service, opened);
     log.info(`repair ${run}: took the lock on ${install.preferences.path}${opened.tookOverLock ? ' (left by a run whose connection is gone)' : ''}${opened.journal ? `; found the journal of run ${opened.journal.run} (${opened.journal.action}, ${opened.journal.state})` : ''}`);
     return session;
@@ -262,6 +267,38 @@ export class RepairSession {
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
+}
+
+/** Why the Preferences cannot be repaired as they are, before anything is stopped. */
+function refuseToStart(opened: OpenedFiles, path: string): ReclaimError | undefined {
+  const { file } = opened;
+  if ('problem' in file) {
+    if (file.problem === 'missing') {
+      return new ReclaimError(
+        'PLEX_PREFERENCES_UNREADABLE',
+        `Plex's Preferences at ${path} do not exist (any more). Reclaim never creates them: a new file would give the server a new identity.`,
+        'Check the data folder (a disk not mounted yet?), start Plex once so it finds its Preferences, then try again.',
+        { where: path },
+      );
+    }
+    return new ReclaimError(
+      'REPAIR_NOT_POSSIBLE',
+      `Plex's Preferences at ${path} are ${file.problem === 'link' ? `a symbolic link (to ${file.target ?? 'somewhere'})` : 'not a regular file'}; Reclaim edits only a plain file, so that the backup and the rename stay beside it.`,
+      'Point Plex\'s data folder at the real directory (or replace the link with the file it points to), then try again.',
+      { reason: 'not-a-file' },
+    );
+  }
+  // Room for the backup and the new file beside the old, with some to spare.
+  const size = Number(file.fingerprint.split(':').at(-1));
+  if (opened.freeKib !== undefined && Number.isFinite(size) && opened.freeKib * 1024 < 2 * size + 64 * 1024) {
+    return new ReclaimError(
+      'REPAIR_WRITE_FAILED',
+      `The disk that holds Plex's Preferences (${path}) has only ${opened.freeKib} KiB free: not enough for a backup and the new file. Reclaim changed nothing.`,
+      'Free some space on that disk (df -h shows how full it is), then try again.',
+      { step: 'backup', reason: 'disk-full' },
+    );
+  }
+  return undefined;
 }
 
 function isPmsItself(process: PlexProcess): boolean {
