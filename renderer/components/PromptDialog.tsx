@@ -72,12 +72,15 @@ function SecretQuestion(props: { prompt: Extract<Prompt, { kind: 'secret' }>; se
   };
   return (
     <form onSubmit={submit}>
-      <h2 id="prompt-title">{prompt.secretKind === 'password' ? `Password for ${prompt.subject}` : 'Passphrase for your key'}</h2>
+      <h2 id="prompt-title">{prompt.purpose === 'sudo' ? `sudo password for ${prompt.subject}` : prompt.secretKind === 'password' ? `Password for ${prompt.subject}` : 'Passphrase for your key'}</h2>
+      {prompt.purpose === 'sudo' && <p>The repair needs root on the server (to stop Plex and change its files), and sudo asks for your password there.</p>}
       {prompt.secretKind === 'passphrase' && <p>The key <code>{prompt.subject}</code> is protected by a passphrase.</p>}
       {prompt.attempt > 1 && <p className="warning-text" role="alert">That {what.toLowerCase()} was not accepted. Try again (it is case-sensitive).</p>}
       <label htmlFor="secret-input">{what}</label>
       <input id="secret-input" type="password" autoFocus autoComplete="off" value={value} onChange={(event) => setValue(event.target.value)} />
-      {prompt.canRemember ? (
+      {prompt.purpose === 'sudo' ? (
+        <p className="hint">Reclaim asks for it each time a repair needs it and never saves it.</p>
+      ) : prompt.canRemember ? (
         <label className="checkbox">
           <input type="checkbox" checked={remember} onChange={(event) => setRemember(event.target.checked)} />
           Remember it for {props.server} (stored encrypted by your operating system)
@@ -86,7 +89,7 @@ function SecretQuestion(props: { prompt: Extract<Prompt, { kind: 'secret' }>; se
         <p className="hint">This computer has no encrypted storage for passwords, so Reclaim will not save it.</p>
       )}
       <div className="button-row">
-        <button type="submit" className="primary">Sign in</button>
+        <button type="submit" className="primary">{prompt.purpose === 'sudo' ? 'Continue' : 'Sign in'}</button>
         <button type="button" onClick={() => props.onAnswer({ kind: 'secret', value: null, remember: false })}>Cancel</button>
       </div>
     </form>

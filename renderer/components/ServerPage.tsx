@@ -9,13 +9,15 @@ import { DiagnosePanel } from './DiagnosePanel.js';
 import { ErrorBox } from './ErrorBox.js';
 import { HostKeyChanged } from './HostKeyChanged.js';
 import { PlexRegion } from './PlexRegion.js';
+import { RepairPanel } from './RepairPanel.js';
 import { StatusCard } from './StatusCard.js';
 import { TokenPanel } from './TokenPanel.js';
 
 // One saved server: connect to it, follow the steps, and once connected its status, the
-// embedded Plex Web App and the actions (claim, token, diagnose, browser, reconnect, disconnect).
+// embedded Plex Web App and the actions (claim, token, diagnose, repair, browser, reconnect,
+// disconnect). Diagnose and Repair also work unconnected: each opens an SSH connection of its own.
 
-type Panel = 'claim' | 'token' | 'diagnose' | null;
+type Panel = 'claim' | 'token' | 'diagnose' | 'repair' | null;
 
 export function ServerPage(props: {
   profile: ServerProfile;
@@ -59,6 +61,7 @@ export function ServerPage(props: {
           <div className="button-row">
             <button type="button" className="primary" onClick={props.onConnect}>Connect</button>
             <button type="button" onClick={() => toggle('diagnose')} aria-pressed={panel === 'diagnose'}>Diagnose</button>
+            <button type="button" onClick={() => toggle('repair')} aria-pressed={panel === 'repair'}>Repair</button>
             <button type="button" onClick={props.onEdit}>Edit</button>
             {profile.hasSavedSecret && <button type="button" onClick={() => void forgetSecret()}>Forget saved password</button>}
             <button type="button" className="danger" onClick={() => setConfirmDelete(true)}>Delete</button>
@@ -133,6 +136,7 @@ export function ServerPage(props: {
             <button type="button" className={state.connection.status?.claimed ? '' : 'primary'} aria-pressed={panel === 'claim'} onClick={() => toggle('claim')}>Claim this server</button>
             <button type="button" aria-pressed={panel === 'token'} onClick={() => toggle('token')}>Use a claim token</button>
             <button type="button" aria-pressed={panel === 'diagnose'} onClick={() => toggle('diagnose')}>Diagnose</button>
+            <button type="button" aria-pressed={panel === 'repair'} onClick={() => toggle('repair')}>Repair</button>
             <button type="button" onClick={() => void reported(reclaim.openInBrowser(id))}>Open in browser</button>
             <button type="button" onClick={() => void reported(reclaim.reconnect(id))}>Reconnect</button>
             <button type="button" onClick={() => void reported(reclaim.disconnect(id))}>Disconnect</button>
@@ -142,9 +146,10 @@ export function ServerPage(props: {
         </>
       )}
 
-      {(connected || panel === 'diagnose') && (
+      {(connected || panel === 'diagnose' || panel === 'repair') && (
         <div className="workspace">
-          {connected && state.connection && (
+          {/* A repair stops Plex, so its Plex Web App gives way to the plan and the steps meanwhile. */}
+          {connected && state.connection && panel !== 'repair' && (
             <PlexRegion profileId={id} visible={!props.coveredByDialog && !confirmDelete} webUrl={state.connection.webUrl} />
           )}
           {panel === 'claim' && connected && state.connection && (
@@ -154,6 +159,10 @@ export function ServerPage(props: {
             <TokenPanel profileId={id} events={props.events} connection={state.connection} onClaimed={props.onStatus} onClose={() => setPanel(null)} />
           )}
           {panel === 'diagnose' && <DiagnosePanel profileId={id} events={props.events} onClose={() => setPanel(null)} />}
+          {panel === 'repair' && (
+            <RepairPanel profileId={id} events={props.events} connection={connected ? state.connection : undefined} onStatus={props.onStatus}
+              onDone={props.onDismissWarning} onClose={() => setPanel(null)} />
+          )}
         </div>
       )}
     </section>

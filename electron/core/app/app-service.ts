@@ -7,6 +7,9 @@ import type {
   PromptAnswer,
   ReclaimEvent,
   ReclaimHandlers,
+  RepairGoAhead,
+  RepairOutcome,
+  RepairPlanInfo,
   ServerProfile,
   ServerStatus,
   ViewBounds,
@@ -18,6 +21,7 @@ import { ClaimFlow } from './claim-flow.js';
 import { DiagnoseRunner } from './diagnose-runner.js';
 import { checkProfileFields, profilesFromSshConfig, ProfileStore } from './profiles.js';
 import { PromptBroker } from './prompt-broker.js';
+import { RepairFlow } from './repair-flow.js';
 import type { SecretVault } from './secret-vault.js';
 import { ServerPrompters } from './server-prompters.js';
 import { Sessions } from './sessions.js';
@@ -65,6 +69,7 @@ export class AppService implements ReclaimHandlers {
   private readonly sessions: Sessions;
   private readonly claims: ClaimFlow;
   private readonly diagnoses: DiagnoseRunner;
+  private readonly repairs: RepairFlow;
 
   constructor(private readonly options: AppServiceOptions) {
     const { host, emit } = options;
@@ -101,6 +106,18 @@ export class AppService implements ReclaimHandlers {
       plexTvUrl: options.plexTvUrl,
       plexHeaders: options.plexHeaders,
     });
+    this.repairs = new RepairFlow({
+      sessions: this.sessions,
+      loadProfile,
+      ssh,
+      prompters: this.prompters,
+      broker: this.broker,
+      emit,
+      openSignInWindow: (url, onClosedByPerson) => host.openSignInWindow(url, onClosedByPerson),
+      openExternal: (url) => host.openExternal(url),
+      plexTvUrl: options.plexTvUrl,
+      plexHeaders: options.plexHeaders,
+    });
   }
 
   async listProfiles(): Promise<ServerProfile[]> {
@@ -122,6 +139,7 @@ export class AppService implements ReclaimHandlers {
   /** Nothing of a deleted server stays behind: its tunnel, questions, diagnose, and every password. */
   async deleteProfile(id: string): Promise<null> {
     this.diagnoses.forget(id);
+    this.repairs.forget(id);
     await this.sessions.end(id);
     this.prompters.forget(id);
     await this.options.host.vault.forget(id);
@@ -186,6 +204,19 @@ export class AppService implements ReclaimHandlers {
     return this.diagnoses.run(id);
   }
 
+  planRepair(id: string, request: { undo: boolean; mode: 'auto' | 'signout' | 'offline' }): Promise<RepairPlanInfo> {
+    return this.repairs.plan(id, request);
+  }
+
+  repairGoAhead(id: string, how: RepairGoAhead): Promise<RepairOutcome> {
+    return this.repairs.goAhead(id, how);
+  }
+
+  async cancelRepair(id: string): Promise<null> {
+    await this.repairs.cancel(id);
+    return null;
+  }
+
   copyDiagnoseReport(id: string): Promise<string> {
     return this.diagnoses.copyReport(id);
   }
@@ -220,6 +251,7 @@ export class AppService implements ReclaimHandlers {
   /** Closes every tunnel and stops every diagnose (the app is quitting). */
   async shutdown(): Promise<void> {
     this.diagnoses.stopAll();
+    await this.repairs.stopAll();
     await this.sessions.endAll();
   }
 

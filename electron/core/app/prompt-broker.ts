@@ -72,6 +72,15 @@ export class PromptBroker {
     };
   }
 
+  /**
+   * The sudo password for a repair on the server: asked each time, never saved (the vault holds
+   * only how to log in). undefined when the person cancels.
+   */
+  async askSudoPassword(profileId: string, subject: string): Promise<string | undefined> {
+    const answer = await this.ask({ id: randomUUID(), kind: 'secret', profileId, secretKind: 'password', subject, attempt: 1, canRemember: false, purpose: 'sudo' });
+    return answer?.kind === 'secret' && answer.value !== null ? answer.value : undefined;
+  }
+
   /** The questions still open, oldest first. */
   pending(): Prompt[] {
     return [...this.waiting.values()].map((open) => open.prompt);

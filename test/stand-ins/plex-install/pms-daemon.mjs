@@ -17,6 +17,8 @@ import { parsePreferences, serializePreferences } from '../preferences.mjs';
 import { bannerLine, formatLogLine, LOG_FILE, ROTATED_LOGS, TOKEN_REJECTED } from '../pms-log.mjs';
 
 const CONFIG_FILE = '/usr/lib/reclaim-stand-in/pms.json';
+const HOLD_START_FILE = '/run/reclaim-stand-in/hold-start';
+const HOLD_START_MAX_MS = 60_000;
 const FEATURES_URL = 'https://plex.tv/api/v2/server/users/features'; // what PMS logs, whatever plex.tv's address is here
 const SIGN_IN_KEYS = ['PlexOnlineHome', 'PlexOnlineMail', 'PlexOnlineToken', 'PlexOnlineUsername'];
 
@@ -47,6 +49,9 @@ const earlyStop = () => {
   process.exit(0);
 };
 process.on('SIGTERM', earlyStop);
+
+// A test may hold PMS at this point of its start (as a slow start would) until it removes the file.
+for (let waited = 0; existsSync(HOLD_START_FILE) && waited < HOLD_START_MAX_MS; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
 
 const signIn = settings.get('PlexOnlineToken') ? await checkSignIn(settings.get('PlexOnlineToken')) : undefined;
 for (const line of config.logLines ?? []) log(line);
