@@ -54,6 +54,9 @@ describe('Repair in the server page', () => {
     await page.getByRole('radio', { name: /^Key file/ }).check();
     await page.getByLabel('Private key file', { exact: true }).fill(host.key.privatePath);
     await page.getByLabel('Name in Reclaim').fill('Den server');
+    // Any free local port: the other UI test's tunnel may hold 8888 meanwhile.
+    await page.getByText('Advanced: jump host and ports').click();
+    await page.getByLabel('Local port').fill('0');
     await button('Save and connect').click();
     await page.locator('.status-card').getByText('Yes', { exact: false }).first().waitFor();
   });
