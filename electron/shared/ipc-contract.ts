@@ -178,6 +178,14 @@ export type RepairOutcome =
   | { outcome: 'repaired'; account?: string; backup: string; warnings: string[]; status?: ServerStatus }
   | { outcome: 'restored'; restored: string; backup: string; status?: ServerStatus };
 
+/** What the person asks to plan: a repair (the way, the certificate) or an undo. */
+export interface RepairRequest {
+  undo: boolean;
+  mode: 'auto' | 'signout' | 'offline';
+  /** Leave the server's cached certificate where it is (it is set aside after a revoked sign-in). */
+  keepCertificate: boolean;
+}
+
 /** How the person goes ahead with the plan: sign in with Plex, a claim token, or (for undo) just yes. */
 export type RepairGoAhead = { signIn: 'window' | 'browser' } | { claimToken: string } | { undo: true };
 
@@ -246,7 +254,7 @@ export interface ReclaimApi {
    * Looks at the server's Plex install over SSH (its own connection), takes the server's repair
    * lock and says what a repair (or an undo) would do. Nothing changes until repairGoAhead.
    */
-  planRepair(id: string, request: { undo: boolean; mode: 'auto' | 'signout' | 'offline' }): Promise<Result<RepairPlanInfo>>;
+  planRepair(id: string, request: RepairRequest): Promise<Result<RepairPlanInfo>>;
   /** Does what the plan said: steps arrive as repair-step events. */
   repairGoAhead(id: string, how: RepairGoAhead): Promise<Result<RepairOutcome>>;
   /** Drops a plan not gone ahead with (the lock is given back), or stops a sign-in still waiting. */

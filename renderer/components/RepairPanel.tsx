@@ -25,6 +25,7 @@ export function RepairPanel(props: {
   const [phase, setPhase] = useState<Phase>('planning');
   const [undo, setUndo] = useState(false);
   const [way, setWay] = useState<Way>('auto');
+  const [keepCertificate, setKeepCertificate] = useState(false);
   const [plan, setPlan] = useState<RepairPlanInfo | undefined>();
   const [steps, setSteps] = useState<Partial<Record<RepairStep, 'started' | 'done'>>>({});
   const [notices, setNotices] = useState<string[]>([]);
@@ -43,13 +44,14 @@ export function RepairPanel(props: {
     if (event.type === 'signin-url' && phase === 'running') setSignInUrl(event.url);
   });
 
-  const makePlan = async (wantUndo: boolean, wantWay: Way) => {
+  const makePlan = async (wantUndo: boolean, wantWay: Way, keep = keepCertificate) => {
     setPhase('planning');
     setUndo(wantUndo);
     setWay(wantWay);
+    setKeepCertificate(keep);
     setError(undefined);
     setNotices([]);
-    const result = await reclaim.planRepair(profileId, { undo: wantUndo, mode: wantWay });
+    const result = await reclaim.planRepair(profileId, { undo: wantUndo, mode: wantWay, keepCertificate: keep });
     if (!result.ok) {
       setError(result.error);
       setPhase('failed');
@@ -109,6 +111,12 @@ export function RepairPanel(props: {
               </label>
             ))}
           </fieldset>
+          {(plan.certificate || keepCertificate) && (
+            <label className="checkbox">
+              <input type="checkbox" checked={!keepCertificate} onChange={(event) => void makePlan(false, way, !event.target.checked)} />
+              Set the server's cached certificate aside, so Plex fetches a new one (recommended after a password reset)
+            </label>
+          )}
           <p>Nothing on the server changes until you go ahead. Sign in with the Plex account that should own this server:</p>
           <div className="button-row">
             {reclaim.shell.sandboxed && <button type="button" className="primary" onClick={() => void goAhead({ signIn: 'window' })}>Sign in with Plex and repair</button>}

@@ -71,6 +71,12 @@ describe('Repair in the server page', () => {
     expect(shown).toContain('alice (plex.tv no longer accepts it)');
     expect(shown).toContain('directly on the server');
     expect(await panel().getByRole('list', { name: 'Repair steps' }).getByRole('listitem').count()).toBe(6);
+    // The other way may be chosen: the plan says so, and why Reclaim chose as it did (no new look at the server).
+    await panel().getByRole('radio', { name: 'Offline claim' }).check();
+    await panel().getByText('You chose the offline way').waitFor();
+    await panel().getByRole('radio', { name: 'As Reclaim chose' }).check();
+    await panel().getByText('Sign out, then claim through the tunnel').waitFor();
+    expect(await panel().getByRole('checkbox', { name: /cached certificate aside/ }).isChecked()).toBe(true);
     // Nothing changed yet.
     expect(await host.readPreferences()).toBe(original);
     await ui.screenshot('repair-01-plan');

@@ -302,8 +302,9 @@ describe('the door from the window into the core', () => {
     ['answerPrompt', ['p1', { kind: 'secret', value: 'x'.repeat(5000), remember: false }]],
     ['answerPrompt', ['p1', { kind: 'nope' }]],
     ['claimWithPlex', ['p1', 'elsewhere']],
-    ['planRepair', ['p1', { undo: 'yes', mode: 'auto' }]],
-    ['planRepair', ['p1', { undo: false, mode: 'sideways' }]],
+    ['planRepair', ['p1', { undo: 'yes', mode: 'auto', keepCertificate: false }]],
+    ['planRepair', ['p1', { undo: false, mode: 'sideways', keepCertificate: false }]],
+    ['planRepair', ['p1', { undo: false, mode: 'auto' }]],
     ['repairGoAhead', ['p1', { signIn: 'elsewhere' }]],
     ['repairGoAhead', ['p1', { claimToken: 'x'.repeat(5000) }]],
     ['repairGoAhead', ['p1', { undo: 'please' }]],
@@ -328,9 +329,9 @@ describe('the door from the window into the core', () => {
 
   it('passes a repair\'s plan request and go-ahead through as the contract shapes them', async () => {
     calls.length = 0;
-    expect(await routeRequest(service, 'planRepair', ['p1', { undo: true, mode: 'auto', extra: 1 }])).toEqual({ ok: true, value: null });
+    expect(await routeRequest(service, 'planRepair', ['p1', { undo: true, mode: 'auto', keepCertificate: false, extra: 1 }])).toEqual({ ok: true, value: null });
     expect(await routeRequest(service, 'repairGoAhead', ['p1', { claimToken: 'claim-abcdefgh', signIn: 'nowhere' }])).toEqual({ ok: true, value: null });
-    expect(calls).toEqual([['planRepair', ['p1', { undo: true, mode: 'auto' }]], ['repairGoAhead', ['p1', { claimToken: 'claim-abcdefgh' }]]]);
+    expect(calls).toEqual([['planRepair', ['p1', { undo: true, mode: 'auto', keepCertificate: false }]], ['repairGoAhead', ['p1', { claimToken: 'claim-abcdefgh' }]]]);
   });
 
   it('lets an empty number field through to the form check, which names it', async () => {

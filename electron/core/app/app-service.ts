@@ -10,6 +10,7 @@ import type {
   RepairGoAhead,
   RepairOutcome,
   RepairPlanInfo,
+  RepairRequest,
   ServerProfile,
   ServerStatus,
   ViewBounds,
@@ -204,7 +205,7 @@ export class AppService implements ReclaimHandlers {
     return this.diagnoses.run(id);
   }
 
-  planRepair(id: string, request: { undo: boolean; mode: 'auto' | 'signout' | 'offline' }): Promise<RepairPlanInfo> {
+  planRepair(id: string, request: RepairRequest): Promise<RepairPlanInfo> {
     return this.repairs.plan(id, request);
   }
 

@@ -1,4 +1,4 @@
-import type { RepairGoAhead, RepairOutcome, RepairPlanInfo, ReclaimEvent, ServerProfile, ServerStatus } from '../../shared/ipc-contract.js';
+import type { RepairGoAhead, RepairOutcome, RepairPlanInfo, RepairRequest, ReclaimEvent, ServerProfile, ServerStatus } from '../../shared/ipc-contract.js';
 import { badInput } from '../common/errors.js';
 import { log } from '../common/log.js';
 import { parseHostPort } from '../common/target.js';
@@ -40,18 +40,25 @@ interface Pending {
   opened: OpenedRepair;
   plexTv: PlexTvClient;
   plan: RepairPlan | UndoPlan;
+  recovered?: string;
   stop: AbortController;
   running: boolean;
 }
+
 
 export class RepairFlow {
   private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly options: RepairFlowOptions) {}
 
-  async plan(id: string, request: { undo: boolean; mode: 'auto' | 'signout' | 'offline' }): Promise<RepairPlanInfo> {
+  async plan(id: string, request: RepairRequest): Promise<RepairPlanInfo> {
     const earlier = this.pending.get(id);
     if (earlier?.running) throw badInput('A repair of this server is under way.', 'Wait for it to finish.');
+    // Another way, or the certificate kept: the same look at the server, planned again.
+    if (earlier && earlier.plan.action === (request.undo ? 'undo' : 'repair')) {
+      earlier.plan = planFor(earlier.opened, request);
+      return { ...planInfo(earlier.plan), recovered: earlier.recovered };
+    }
     if (earlier) await this.close(id);
     const session = this.options.sessions.get(id);
     const profile = session?.profile ?? (await this.options.loadProfile(id));
@@ -77,10 +84,8 @@ export class RepairFlow {
           this.options.emit({ type: 'repair-notice', profileId: id, ...noticeText(notice) });
         },
       });
-      const plan = request.undo
-        ? planUndo(opened.entry, opened.session.opened.backups)
-        : planRepair(opened.entry, { mode: request.mode === 'auto' ? undefined : request.mode });
-      this.pending.set(id, { connection, opened, plexTv, plan, stop, running: false });
+      const plan = planFor(opened, request);
+      this.pending.set(id, { connection, opened, plexTv, plan, recovered, stop, running: false });
       return { ...planInfo(plan), recovered };
     } catch (error) {
       await plexTv.close();
@@ -174,6 +179,11 @@ export class RepairFlow {
     await pending.plexTv.close();
     await pending.connection.close();
   }
+}
+
+function planFor(opened: OpenedRepair, request: RepairRequest): RepairPlan | UndoPlan {
+  if (request.undo) return planUndo(opened.entry, opened.session.opened.backups);
+  return planRepair(opened.entry, { mode: request.mode === 'auto' ? undefined : request.mode, renewCertificate: request.keepCertificate ? false : undefined });
 }
 
 function planInfo(plan: RepairPlan | UndoPlan): RepairPlanInfo {

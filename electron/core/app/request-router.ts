@@ -121,7 +121,8 @@ const CHECKERS: { [M in ApiMethod]: Checker<M> } = {
     const request = args[1] as Record<string, unknown> | null;
     if (typeof request !== 'object' || request === null || typeof request.undo !== 'boolean') fail('repair request');
     if (request.mode !== 'auto' && request.mode !== 'signout' && request.mode !== 'offline') fail('repair way');
-    return [id(args[0]), { undo: request.undo, mode: request.mode }];
+    if (typeof request.keepCertificate !== 'boolean') fail('repair certificate choice');
+    return [id(args[0]), { undo: request.undo, mode: request.mode, keepCertificate: request.keepCertificate }];
   },
   repairGoAhead: (args) => {
     count(args, 2);

@@ -109,6 +109,8 @@ export class RepairSession {
 
   /** Runs one step, telling the caller when it starts and when it is done. */
   async step<T>(step: RepairStep, work: () => Promise<T>): Promise<T> {
+    // Without the connection nothing of a step can work (a request to Plex would only wait).
+    if (this.context.connectionLost?.()) throw this.interrupted(new Error('the SSH connection is gone'));
     await this.context.onStep?.(step, 'started');
     const result = await work();
     this.lastStep = step;
