@@ -189,7 +189,7 @@ export class RemoteFiles {
     const journalText = records.find((record) => record.kind === 'journal')?.fields[0];
     const fileRecord = records.find((record) => ['file', 'missing', 'link', 'notfile'].includes(record.kind))!;
     const prefix = `${this.files.preferences}${BACKUP_SUFFIX}`;
-    const space = Number(records.find((record) => record.kind === 'space')?.fields[0]?.trim());
+    const space = records.find((record) => record.kind === 'space')?.fields[0]?.trim() ?? '';
     return {
       journal: journalText === undefined ? undefined : parseJournal(journalText),
       tookOverLock: records.some((record) => record.kind === 'stale'),
@@ -198,7 +198,7 @@ export class RemoteFiles {
         : { problem: fileRecord.kind === 'link' ? 'link' : fileRecord.kind === 'missing' ? 'missing' : 'not-a-file', target: fileRecord.fields[0] },
       backups: records.filter((record) => record.kind === 'backup').map((record) => record.fields[0] ?? '')
         .filter((path) => path.startsWith(prefix) && /^\d{8}T\d{6}Z(-\d+)?$/.test(path.slice(prefix.length))).sort(),
-      freeKib: Number.isFinite(space) && records.find((record) => record.kind === 'space')?.fields[0]?.trim() ? space : undefined,
+      freeKib: /^\d+$/.test(space) ? Number(space) : undefined,
     };
   }
 
