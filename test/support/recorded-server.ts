@@ -47,7 +47,15 @@ const BASIC_TOOLS = [
 
 export function recordedServer(
   platform: string,
-  options: { flavour?: ShellFlavour; files?: Record<string, string | null>; recording?: Recording; withoutTools?: string[]; extraTools?: string[] } = {},
+  options: {
+    flavour?: ShellFlavour;
+    files?: Record<string, string | null>;
+    recording?: Recording;
+    withoutTools?: string[];
+    extraTools?: string[];
+    /** Commands that do something rather than answer from a transcript: name → sh script body. */
+    scripts?: Record<string, string>;
+  } = {},
 ): RecordedServer {
   const flavour = options.flavour ?? 'dash';
   const work = mkdtempSync(path.join(tmpdir(), `reclaim-recorded-${platform}-`));
@@ -78,6 +86,12 @@ export function recordedServer(
   }
   for (const [name, answers] of Object.entries(commands)) {
     writeStub(path.join(bin, name), shellPath, flavour, answers, fixture);
+  }
+  for (const [name, body] of Object.entries(options.scripts ?? {})) {
+    writeFileSync(path.join(bin, name), `${flavour === 'busybox' ? `#!${shellPath} sh` : `#!${shellPath}`}
+${body}
+`);
+    chmodSync(path.join(bin, name), 0o755);
   }
 
   const sent: string[] = [];

@@ -116,6 +116,26 @@ describe.each<ShellFlavour>(['dash', 'busybox'])('the repair\'s file scripts (%s
   });
 });
 
+describe('files inside a container (no /config volume), reached with docker exec', () => {
+  // docker exec, played by running the command here: the "container" sees the same tree.
+  const DOCKER = 'case "$1" in exec) shift ;; *) exit 1 ;; esac\nif [ "$1" = -i ]; then shift; fi\necho "$1" >> "$0.ids"; shift\nexec "$@"';
+
+  it.each<ShellFlavour>(['dash', 'busybox'])('backs up, writes and restores through docker exec, stdin included (%s)', async (flavour) => {
+    const recorded = server('debian', flavour, { scripts: { docker: DOCKER } });
+    const files = new RemoteFiles({ preferences: PREFS, dataDir: DEB, access: { via: 'container', runtime: 'docker', id: 'c0ffee' }, root: recorded.root }, new Privilege(recorded.shell), 'run-one', 'test');
+    const original = readFileSync(path.join(recorded.root, PREFS), 'utf8');
+    await files.open();
+    const snapshot = await files.snapshot({ backup: `${PREFS}.reclaim-backup-20250617T110000Z`, journal: journal('run-one') });
+    await files.write(`${original}<!-- edited -->\n`, snapshot, journal('run-one'));
+    expect(readFileSync(path.join(recorded.root, PREFS), 'utf8')).toBe(`${original}<!-- edited -->\n`);
+    await files.restore(snapshot.backup!, journal('run-one'));
+    expect(readFileSync(path.join(recorded.root, PREFS), 'utf8')).toBe(original);
+    await files.close();
+    // Every file operation went through the container.
+    expect(new Set(readFileSync(path.join(path.dirname(recorded.root), 'bin', 'docker.ids'), 'utf8').trim().split('\n'))).toEqual(new Set(['c0ffee']));
+  });
+});
+
 describe('a server whose only checksum tool is cksum', () => {
   it('checks copies with cksum', async () => {
     const recorded = server('debian', 'dash', { withoutTools: ['sha256sum', 'md5sum'], extraTools: ['cksum'] });
