@@ -1,14 +1,12 @@
 import { claimServer, validateClaimToken, type ClaimSource, type ClaimStep } from '../core/plex/claim.js';
-import { badInput } from '../core/common/errors.js';
 import { signInWithPlex } from '../core/plex/sign-in.js';
 import { PlexTvClient, plexTvUrl } from '../core/plex/plex-tv.js';
+import { readTokenLine } from './claim-source.js';
 import { openInBrowser } from './open-url.js';
 import type { Output } from './output.js';
 import { ONE_SHOT_HELP, parseOneShot, withPms } from './one-shot.js';
 import { isInteractive, SSH_OPTIONS_HELP } from './ssh-options.js';
 import { invokedAs } from './invocation.js';
-import type { CommandLine } from './command-line.js';
-import { commandToRun } from './next-steps.js';
 
 const claimHelp = (): string => `Usage: ${invokedAs()} claim <[user@]host[:port] | ssh-config alias | PuTTY session> [--token claim-… | --token -] [options]
 
@@ -93,52 +91,4 @@ export async function runClaim(args: string[], output: Output): Promise<number> 
     process.off('SIGINT', onSignal);
     await plexTv.close();
   }
-}
-
-const pipeTokenIn = (line: CommandLine): string => commandToRun(`pbpaste | ${line.command('claim', { extra: ['--token', '-'] })}`);
-
-/** Far more than a claim token (about 26 characters) with any whitespace a paste brings along. */
-const MAX_TOKEN_LINE_BYTES = 4096;
-
-/** The first line of standard input, read no further than MAX_TOKEN_LINE_BYTES (stdin may be endless: </dev/zero). */
-function readTokenLine(line: CommandLine): Promise<string> {
-  const stdin = process.stdin;
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (error: unknown, text?: string) => {
-      stdin.off('data', onData).off('end', onEnd).off('error', onError);
-      stdin.pause();
-      // A terminal stays for later questions; a pipe or a file is done with.
-      if (!stdin.isTTY) stdin.destroy();
-      if (error) reject(error);
-      else resolve(text!);
-    };
-    const onData = (chunk: Buffer) => {
-      const newline = chunk.indexOf(0x0a);
-      const part = newline >= 0 ? chunk.subarray(0, newline) : chunk;
-      chunks.push(part);
-      size += part.length;
-      if (size > MAX_TOKEN_LINE_BYTES) {
-        finish(badInput(
-          `--token - read more than ${MAX_TOKEN_LINE_BYTES / 1024} KiB from standard input without a line break: that is not a claim token (they look like claim-xxxxxxxxxxxxxxxxxxxx).`,
-          `Give just the token, on one line, for example:${pipeTokenIn(line)}`,
-        ));
-      } else if (newline >= 0) {
-        finish(undefined, Buffer.concat(chunks).toString('utf8'));
-      }
-    };
-    const onEnd = () => size > 0
-      ? finish(undefined, Buffer.concat(chunks).toString('utf8'))
-      : finish(badInput(
-        '--token - was given, but nothing came on standard input.',
-        `Pipe the claim token in, for example:${pipeTokenIn(line)}`,
-      ));
-    const onError = (error: Error) => finish(badInput(
-      `--token - could not read standard input (${error.message}).`,
-      `Pipe the claim token in, for example:${pipeTokenIn(line)}`,
-    ));
-    stdin.on('data', onData).on('end', onEnd).on('error', onError);
-    stdin.resume();
-  });
 }

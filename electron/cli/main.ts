@@ -19,6 +19,7 @@ Commands:
   claim <server>      claim it for your Plex account (sign in with Plex, or --token from plex.tv/claim)
   diagnose <server>   check why Plex says "Not authorized", with a fix for each problem
   inspect <server>    read the server's Plex install: where it lives, its sign-in, what its log says
+  repair <server>     repair the server's Plex sign-in over SSH (backup first; --undo puts it back)
 
 Run "${invokedAs()} <command> --help" for the options of a command.`;
 
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   claim: async () => (await import('./claim-command.js')).runClaim,
   diagnose: async () => (await import('./diagnose-command.js')).runDiagnose,
   inspect: async () => (await import('./inspect-command.js')).runInspect,
+  repair: async () => (await import('./repair-command.js')).runRepair,
 };
 
 async function main(argv: string[]): Promise<number> {

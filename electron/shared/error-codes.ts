@@ -78,6 +78,23 @@ export interface ErrorDetailsByCode {
   SUDO_REQUIRED: { user: string };
   SUDO_REFUSED: { user?: string; reason: 'timeout' | 'not-allowed' | 'tty' | 'wrong-password' | 'other' };
   SERVER_COMMAND_FAILED: { timeoutMs?: number };
+  // Repairing the server's Plex sign-in
+  /** Another repair (or undo) holds the server's lock; `since`: when it began, by the server's clock. */
+  REPAIR_IN_PROGRESS: { since?: string };
+  /** Why Reclaim will not repair this install (nothing was changed). */
+  REPAIR_NOT_POSSIBLE: { reason: 'no-install' | 'unsupported' | 'no-stop-command' | 'files-inside-stopped-container' | 'no-backup' | 'not-a-file' };
+  /** The person has not said yes to the plan (--yes on the command line); nothing was changed. */
+  CONFIRMATION_REQUIRED: Record<string, never>;
+  /** Plex Media Server still ran a minute after it was told to stop; `processes`: "pid name" of each left. */
+  PMS_WOULD_NOT_STOP: { processes: string[] };
+  /** Plex Media Server did not answer after it was started; `state`: what its service manager said. */
+  PMS_WOULD_NOT_START: { state?: string };
+  /** A file on the server could not be copied or written; `step`: which; `reason`: why, when known. */
+  REPAIR_WRITE_FAILED: { step: 'backup' | 'write' | 'restore' | 'journal'; reason: 'disk-full' | 'changed' | 'other' };
+  /** The SSH connection went away part-way; the next repair finishes or rolls back what was left. */
+  REPAIR_INTERRUPTED: { step?: string };
+  /** After the repair the server does not show the new sign-in. */
+  REPAIR_NOT_VERIFIED: { machineIdentifier?: string; reason: 'unclaimed' | 'other-server' | 'signed-out' | 'refused-by-plex-tv' };
 }
 
 export type ErrorCode = keyof ErrorDetailsByCode;

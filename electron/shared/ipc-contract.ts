@@ -106,7 +106,7 @@ export type Prompt =
       id: string;
       kind: 'secret';
       profileId: string;
-      /** 'sudo': the password sudo asks on the server, for reading Plex's files as root (never saved). */
+      /** 'sudo': the password sudo asks on the server, to read or repair Plex's files as root (never saved). */
       secretKind: 'password' | 'passphrase' | 'sudo';
       /** `user@host` for a password, the key file for a passphrase, the account on the server for sudo. */
       subject: string;
@@ -204,6 +204,47 @@ export interface ServerInspection {
   notes: NoticeInfo[];
 }
 
+/** The steps of a repair of the server's Plex sign-in (or of its undo), in the order they run. */
+export type RepairStep = 'stop' | 'backup' | 'write' | 'start' | 'claim' | 'verify';
+
+/** What a repair (or undo) will do, shown before anything changes. */
+export interface RepairPlanInfo {
+  action: 'repair' | 'undo';
+  /** The install, in words ("Linux package (deb/rpm) on Debian…"). */
+  install: string;
+  preferences: string;
+  /** Where the Preferences as they are now will be backed up. */
+  backup: string;
+  steps: Array<{ step: RepairStep; text: string }>;
+  notes: string[];
+  /** Repair: the way (sign out then claim, or offline), why, and whose server it becomes. */
+  mode?: 'signout' | 'offline';
+  why?: string;
+  accountText?: string;
+  current?: { username?: string; accepted: boolean | null };
+  keeps?: string[];
+  certificate?: string;
+  /** Undo: the backup put back. */
+  restore?: string;
+  /** What Reclaim found of a repair that was cut off earlier, and did about it. */
+  recovered?: string;
+}
+
+export type RepairOutcome =
+  | { outcome: 'repaired'; account?: string; backup: string; warnings: string[]; status?: ServerStatus }
+  | { outcome: 'restored'; restored: string; backup: string; status?: ServerStatus };
+
+/** What the person asks to plan: a repair (the way, the certificate) or an undo. */
+export interface RepairRequest {
+  undo: boolean;
+  mode: 'auto' | 'signout' | 'offline';
+  /** Leave the server's cached certificate where it is (it is set aside after a revoked sign-in). */
+  keepCertificate: boolean;
+}
+
+/** How the person goes ahead with the plan: sign in with Plex, a claim token, or (for undo) just yes. */
+export type RepairGoAhead = { signIn: 'window' | 'browser' } | { claimToken: string } | { undo: true };
+
 /** What is under way, for a window that (re)loads while tunnels run or questions wait. */
 export interface AppState {
   connections: Connection[];
@@ -233,7 +274,10 @@ export type ReclaimEvent =
   | { type: 'prompt-closed'; id: string }
   | { type: 'claim-step'; profileId: string; step: ClaimStep }
   | { type: 'signin-url'; profileId: string; url: string }
-  | { type: 'diagnose-check'; profileId: string; check: DiagnoseCheck };
+  | { type: 'diagnose-check'; profileId: string; check: DiagnoseCheck }
+  | { type: 'repair-step'; profileId: string; step: RepairStep; state: 'started' | 'done' }
+  /** Something the repair did worth telling (the backup's path, a roll-back), in words. */
+  | { type: 'repair-notice'; profileId: string; text: string; backup?: string };
 
 /** Every request the UI can make. Each answers with a Result: failures are values, not throws. */
 export interface ReclaimApi {
@@ -264,6 +308,15 @@ export interface ReclaimApi {
   cancelSignIn(id: string): Promise<Result<null>>;
   claimWithToken(id: string, claimToken: string): Promise<Result<ClaimOutcome>>;
   diagnose(id: string): Promise<Result<DiagnoseCheck[]>>;
+  /**
+   * Looks at the server's Plex install over SSH (its own connection), takes the server's repair
+   * lock and says what a repair (or an undo) would do. Nothing changes until repairGoAhead.
+   */
+  planRepair(id: string, request: RepairRequest): Promise<Result<RepairPlanInfo>>;
+  /** Does what the plan said: steps arrive as repair-step events. */
+  repairGoAhead(id: string, how: RepairGoAhead): Promise<Result<RepairOutcome>>;
+  /** Drops a plan not gone ahead with (the lock is given back), or stops a sign-in still waiting. */
+  cancelRepair(id: string): Promise<Result<null>>;
   /** Copies the last diagnose report and server inspection, secrets redacted, and returns the copied text. */
   copyDiagnoseReport(id: string): Promise<Result<string>>;
   /** Reads the connected server's Plex install over its SSH session (a sudo password is asked as a `prompt` if needed). */
@@ -301,6 +354,9 @@ const METHODS: Record<ApiMethod, true> = {
   cancelSignIn: true,
   claimWithToken: true,
   diagnose: true,
+  planRepair: true,
+  repairGoAhead: true,
+  cancelRepair: true,
   copyDiagnoseReport: true,
   inspectServer: true,
   openInBrowser: true,

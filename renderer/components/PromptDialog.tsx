@@ -94,7 +94,7 @@ function SecretQuestion(props: { prompt: Extract<Prompt, { kind: 'secret' }>; se
   );
 }
 
-/** sudo's password on the server: never saved, used once to read Plex's files as root. */
+/** sudo's password on the server: never saved, used to read or repair Plex's files as root. */
 function SudoQuestion(props: { prompt: Extract<Prompt, { kind: 'secret' }>; server: string; onAnswer(answer: PromptAnswer): void }) {
   const { prompt } = props;
   const [value, setValue] = useState('');
@@ -106,7 +106,7 @@ function SudoQuestion(props: { prompt: Extract<Prompt, { kind: 'secret' }>; serv
     <form onSubmit={submit}>
       <h2 id="prompt-title">sudo password for {prompt.subject} on {props.server}</h2>
       <p>Reclaim needs root on the server to {prompt.reason ?? 'read Plex\'s files'}. sudo asks for the password of <strong>{prompt.subject}</strong> on the server; it is often the same as your SSH password.</p>
-      <p className="hint">It goes to sudo on the server once and is not saved. Reclaim only reads; nothing is changed.</p>
+      <p className="hint">It goes only to sudo on the server and is not saved.</p>
       <label htmlFor="secret-input">sudo password</label>
       <input id="secret-input" type="password" autoFocus autoComplete="off" value={value} onChange={(event) => setValue(event.target.value)} />
       <div className="button-row">

@@ -10,14 +10,17 @@ import { ErrorBox } from './ErrorBox.js';
 import { HostKeyChanged } from './HostKeyChanged.js';
 import { PlexRegion } from './PlexRegion.js';
 import { ServerPanel } from './ServerPanel.js';
+import { RepairPanel } from './RepairPanel.js';
 import { StatusCard } from './StatusCard.js';
 import { TokenPanel } from './TokenPanel.js';
 
 // One saved server: connect to it, follow the steps, and once connected its status, the
+// One saved server: connect to it, follow the steps, and once connected its status, the
 // embedded Plex Web App and the actions (claim, token, diagnose, the server's Plex install,
-// browser, reconnect, disconnect).
+// repair, browser, reconnect, disconnect). Diagnose and Repair also work unconnected: each opens
+// an SSH connection of its own.
 
-type Panel = 'claim' | 'token' | 'diagnose' | 'server' | null;
+type Panel = 'claim' | 'token' | 'diagnose' | 'server' | 'repair' | null;
 
 export function ServerPage(props: {
   profile: ServerProfile;
@@ -61,6 +64,7 @@ export function ServerPage(props: {
           <div className="button-row">
             <button type="button" className="primary" onClick={props.onConnect}>Connect</button>
             <button type="button" onClick={() => toggle('diagnose')} aria-pressed={panel === 'diagnose'}>Diagnose</button>
+            <button type="button" onClick={() => toggle('repair')} aria-pressed={panel === 'repair'}>Repair</button>
             <button type="button" onClick={props.onEdit}>Edit</button>
             {profile.hasSavedSecret && <button type="button" onClick={() => void forgetSecret()}>Forget saved password</button>}
             <button type="button" className="danger" onClick={() => setConfirmDelete(true)}>Delete</button>
@@ -136,6 +140,7 @@ export function ServerPage(props: {
             <button type="button" aria-pressed={panel === 'token'} onClick={() => toggle('token')}>Use a claim token</button>
             <button type="button" aria-pressed={panel === 'diagnose'} onClick={() => toggle('diagnose')}>Diagnose</button>
             <button type="button" aria-pressed={panel === 'server'} onClick={() => toggle('server')}>Server</button>
+            <button type="button" aria-pressed={panel === 'repair'} onClick={() => toggle('repair')}>Repair</button>
             <button type="button" onClick={() => void reported(reclaim.openInBrowser(id))}>Open in browser</button>
             <button type="button" onClick={() => void reported(reclaim.reconnect(id))}>Reconnect</button>
             <button type="button" onClick={() => void reported(reclaim.disconnect(id))}>Disconnect</button>
@@ -145,9 +150,10 @@ export function ServerPage(props: {
         </>
       )}
 
-      {(connected || panel === 'diagnose') && (
+      {(connected || panel === 'diagnose' || panel === 'repair') && (
         <div className="workspace">
-          {connected && state.connection && (
+          {/* A repair stops Plex, so its Plex Web App gives way to the plan and the steps meanwhile. */}
+          {connected && state.connection && panel !== 'repair' && (
             <PlexRegion profileId={id} visible={!props.coveredByDialog && !confirmDelete} webUrl={state.connection.webUrl} />
           )}
           {panel === 'claim' && connected && state.connection && (
@@ -158,6 +164,10 @@ export function ServerPage(props: {
           )}
           {panel === 'diagnose' && <DiagnosePanel profileId={id} events={props.events} onClose={() => setPanel(null)} />}
           {panel === 'server' && connected && <ServerPanel profileId={id} onClose={() => setPanel(null)} />}
+          {panel === 'repair' && (
+            <RepairPanel profileId={id} events={props.events} connection={connected ? state.connection : undefined} onStatus={props.onStatus}
+              onDone={props.onDismissWarning} onClose={() => setPanel(null)} />
+          )}
         </div>
       )}
     </section>

@@ -287,3 +287,45 @@ describe('no sudo, and a Preferences.xml PMS cannot read', () => {
     expect(await user(token)).toBe(200);
   });
 });
+
+describe('the faults a repair meets: a Plex that will not stop, will not start, or is slow to start', () => {
+  let host: PlexHost;
+
+  beforeAll(async () => {
+    host = await startPlexHost({ sudo: 'nopasswd', dropIns: { 'stop.conf': '[Service]\nTimeoutStopSec=1\nSendSIGKILL=no\n' } });
+  });
+  afterAll(async () => {
+    await host?.stop();
+  });
+
+  it('holds a start until released, answering only then', async () => {
+    await host.stopPms();
+    const release = await host.holdStarts();
+    expect((await host.runAsRoot('systemctl start plexmediaserver')).code).toBe(0);
+    expect((await host.pmsRequest('/identity')).status).toBe(0);
+    await release();
+    await host.waitForPms();
+  });
+
+  it('refuses to start while told to, and says so in its log', async () => {
+    await host.setPmsFaults({ refuseStart: true });
+    await host.stopPms();
+    await host.runAsRoot('systemctl start plexmediaserver');
+    await expect(host.waitForPms()).rejects.toThrow(/did not start \(failed\)/);
+    expect(await host.readLog()).toMatch(/ERROR - Plex Media Server could not start/);
+    await host.setPmsFaults({ refuseStart: false });
+    await host.startPms();
+  });
+
+  it('ignores SIGTERM while told to; with SendSIGKILL=no systemd gives up and leaves it running', async () => {
+    await host.setPmsFaults({ ignoreSigterm: true });
+    await host.stopPms();
+    await host.startPms();
+    const pid = (await ok(host.runAsRoot('pidof "Plex Media Server"'))).trim();
+    expect((await host.runAsRoot('systemctl stop plexmediaserver')).code).toBe(0);
+    expect(await host.ssh('systemctl is-active plexmediaserver')).toMatchObject({ stdout: 'failed\n' });
+    expect((await ok(host.runAsRoot('pidof "Plex Media Server"'))).trim()).toBe(pid);
+    expect((await host.pmsRequest('/identity')).status).toBe(200);
+    expect(await host.readLog()).toContain('Ignoring a request to stop');
+  });
+});

@@ -11,7 +11,7 @@
 // files, and the server's processes see only each other. Requires root.
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,13 @@ export interface PlexHost {
    * server busy with its startup tasks (after waking from sleep) answers; 0 turns it off.
    */
   setStartingUp(requests: number): Promise<void>;
+  /**
+   * Faults for PMS's next starts: `refuseStart` (it fails at once, every start, until cleared),
+   * `ignoreSigterm` (it will not stop; a drop-in with SendSIGKILL=no keeps systemd from killing it).
+   */
+  setPmsFaults(faults: { refuseStart?: boolean; ignoreSigterm?: boolean }): Promise<void>;
+  /** PMS's next starts wait (before they answer) until the returned release is called, a minute at most. */
+  holdStarts(): Promise<() => Promise<void>>;
   /** systemd's view of the service (read from the stand-in's state): pid in the server's pid namespace. */
   service(): Promise<{ activeState: string; mainPid: number }>;
   /** What the service wrote to stdout/stderr (its journal). */
@@ -233,9 +240,7 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
         writeFileSync(join(stage, 'drop-ins', name), text);
       }
     }
-    const pmsConfig: { plexTvUrl: string; version?: string; logLines: readonly string[]; startingUpRequests?: number } = {
-      plexTvUrl: plexTv.url, version: options.version, logLines: options.logLines ?? [],
-    };
+    let pmsConfig: Record<string, unknown> = { plexTvUrl: plexTv.url, version: options.version, logLines: options.logLines ?? [] };
     writeFileSync(join(stage, 'pms.json'), JSON.stringify(pmsConfig));
 
     const sshd = await startSshd({
@@ -377,11 +382,21 @@ export async function startPlexHost(options: PlexHostOptions = {}): Promise<Plex
         await writeFile(onServer(`${pmsDir}/Logs/Plex Media Server.log`), text, { flag: 'a' });
       },
       async setLogLines(lines) {
-        pmsConfig.logLines = lines;
+        pmsConfig = { ...pmsConfig, logLines: lines };
+        await writeFile(onServer('/usr/lib/reclaim-stand-in/pms.json'), JSON.stringify(pmsConfig));
+      },
+      async holdStarts() {
+        const hold = onServer('/run/reclaim-stand-in/hold-start');
+        await mkdir(onServer('/run/reclaim-stand-in'), { recursive: true });
+        await writeFile(hold, '');
+        return () => rm(hold, { force: true });
+      },
+      async setPmsFaults(faults) {
+        pmsConfig = { ...pmsConfig, ...faults };
         await writeFile(onServer('/usr/lib/reclaim-stand-in/pms.json'), JSON.stringify(pmsConfig));
       },
       async setStartingUp(requests) {
-        pmsConfig.startingUpRequests = requests;
+        pmsConfig = { ...pmsConfig, startingUpRequests: requests };
         await writeFile(onServer('/usr/lib/reclaim-stand-in/pms.json'), JSON.stringify(pmsConfig));
       },
       service,

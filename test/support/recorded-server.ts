@@ -38,12 +38,24 @@ export interface RecordedServer {
   close(): void;
 }
 
-// What a plain server has besides the platform's own commands.
-const BASIC_TOOLS = ['sh', 'cat', 'head', 'tail', 'tr', 'grep', 'readlink', 'basename', 'id', 'date', 'wc', 'test', 'timeout', 'sleep', 'printf', 'uname', 'stat', 'ls'];
+// What a plain server has besides the platform's own commands (the repair's scripts also copy,
+// rename, checksum and look at processes).
+const BASIC_TOOLS = [
+  'sh', 'cat', 'head', 'tail', 'tr', 'grep', 'readlink', 'basename', 'id', 'date', 'wc', 'test', 'timeout', 'sleep', 'printf', 'uname', 'stat', 'ls',
+  'sed', 'mkdir', 'rm', 'cp', 'mv', 'chown', 'chmod', 'sync', 'df', 'sha256sum', 'md5sum', 'kill', 'ps',
+];
 
 export function recordedServer(
   platform: string,
-  options: { flavour?: ShellFlavour; files?: Record<string, string | null>; recording?: Recording } = {},
+  options: {
+    flavour?: ShellFlavour;
+    files?: Record<string, string | null>;
+    recording?: Recording;
+    withoutTools?: string[];
+    extraTools?: string[];
+    /** Commands that do something rather than answer from a transcript: name → sh script body. */
+    scripts?: Record<string, string>;
+  } = {},
 ): RecordedServer {
   const flavour = options.flavour ?? 'dash';
   const work = mkdtempSync(path.join(tmpdir(), `reclaim-recorded-${platform}-`));
@@ -67,13 +79,19 @@ export function recordedServer(
 
   mkdirSync(bin);
   const shellPath = flavour === 'busybox' ? '/usr/bin/busybox' : '/usr/bin/dash';
-  for (const tool of BASIC_TOOLS) {
-    if (commands[tool]) continue;
+  for (const tool of [...BASIC_TOOLS, ...(options.extraTools ?? [])]) {
+    if (commands[tool] || options.withoutTools?.includes(tool)) continue;
     const target = flavour === 'busybox' ? '/usr/bin/busybox' : tool === 'sh' ? '/usr/bin/dash' : which(tool);
     symlinkSync(target, path.join(bin, tool));
   }
   for (const [name, answers] of Object.entries(commands)) {
     writeStub(path.join(bin, name), shellPath, flavour, answers, fixture);
+  }
+  for (const [name, body] of Object.entries(options.scripts ?? {})) {
+    writeFileSync(path.join(bin, name), `${flavour === 'busybox' ? `#!${shellPath} sh` : `#!${shellPath}`}
+${body}
+`);
+    chmodSync(path.join(bin, name), 0o755);
   }
 
   const sent: string[] = [];

@@ -302,6 +302,12 @@ describe('the door from the window into the core', () => {
     ['answerPrompt', ['p1', { kind: 'secret', value: 'x'.repeat(5000), remember: false }]],
     ['answerPrompt', ['p1', { kind: 'nope' }]],
     ['claimWithPlex', ['p1', 'elsewhere']],
+    ['planRepair', ['p1', { undo: 'yes', mode: 'auto', keepCertificate: false }]],
+    ['planRepair', ['p1', { undo: false, mode: 'sideways', keepCertificate: false }]],
+    ['planRepair', ['p1', { undo: false, mode: 'auto' }]],
+    ['repairGoAhead', ['p1', { signIn: 'elsewhere' }]],
+    ['repairGoAhead', ['p1', { claimToken: 'x'.repeat(5000) }]],
+    ['repairGoAhead', ['p1', { undo: 'please' }]],
     ['showPlexView', ['p1', { x: 0, y: 0, width: -10, height: 10 }]],
     ['showPlexView', ['p1', { x: 0, y: 0, width: Number.POSITIVE_INFINITY, height: 10 }]],
   ] as const)('refuses %s with arguments %j, without calling the core', async (method, args) => {
@@ -319,6 +325,13 @@ describe('the door from the window into the core', () => {
       ok: false,
       error: { code: 'UNEXPECTED', message: 'Something unexpected went wrong: boom', fix: expect.stringContaining('Try again') },
     });
+  });
+
+  it('passes a repair\'s plan request and go-ahead through as the contract shapes them', async () => {
+    calls.length = 0;
+    expect(await routeRequest(service, 'planRepair', ['p1', { undo: true, mode: 'auto', keepCertificate: false, extra: 1 }])).toEqual({ ok: true, value: null });
+    expect(await routeRequest(service, 'repairGoAhead', ['p1', { claimToken: 'claim-abcdefgh', signIn: 'nowhere' }])).toEqual({ ok: true, value: null });
+    expect(calls).toEqual([['planRepair', ['p1', { undo: true, mode: 'auto', keepCertificate: false }]], ['repairGoAhead', ['p1', { claimToken: 'claim-abcdefgh' }]]]);
   });
 
   it('lets an empty number field through to the form check, which names it', async () => {

@@ -8,6 +8,10 @@ import type {
   ReclaimEvent,
   ReclaimHandlers,
   ServerInspection,
+  RepairGoAhead,
+  RepairOutcome,
+  RepairPlanInfo,
+  RepairRequest,
   ServerProfile,
   ServerStatus,
   ViewBounds,
@@ -21,6 +25,7 @@ import { checkProfileFields, profilesFromSshConfig, ProfileStore } from './profi
 import { profilesFromPutty } from './putty-profiles.js';
 import type { PuttyStorage } from '../ssh/putty/storage.js';
 import { PromptBroker } from './prompt-broker.js';
+import { RepairFlow } from './repair-flow.js';
 import type { SecretVault } from './secret-vault.js';
 import { ServerInspector } from './server-inspector.js';
 import { ServerPrompters } from './server-prompters.js';
@@ -72,6 +77,7 @@ export class AppService implements ReclaimHandlers {
   private readonly claims: ClaimFlow;
   private readonly diagnoses: DiagnoseRunner;
   private readonly inspector: ServerInspector;
+  private readonly repairs: RepairFlow;
 
   constructor(private readonly options: AppServiceOptions) {
     const { host, emit } = options;
@@ -109,6 +115,18 @@ export class AppService implements ReclaimHandlers {
       plexHeaders: options.plexHeaders,
     });
     this.inspector = new ServerInspector({ sessions: this.sessions, broker: this.broker, plexTvUrl: options.plexTvUrl, plexHeaders: options.plexHeaders });
+    this.repairs = new RepairFlow({
+      sessions: this.sessions,
+      loadProfile,
+      ssh,
+      prompters: this.prompters,
+      broker: this.broker,
+      emit,
+      openSignInWindow: (url, onClosedByPerson) => host.openSignInWindow(url, onClosedByPerson),
+      openExternal: (url) => host.openExternal(url),
+      plexTvUrl: options.plexTvUrl,
+      plexHeaders: options.plexHeaders,
+    });
   }
 
   async listProfiles(): Promise<ServerProfile[]> {
@@ -131,6 +149,7 @@ export class AppService implements ReclaimHandlers {
   async deleteProfile(id: string): Promise<null> {
     this.diagnoses.forget(id);
     this.inspector.forget(id);
+    this.repairs.forget(id);
     await this.sessions.end(id);
     this.prompters.forget(id);
     await this.options.host.vault.forget(id);
@@ -199,6 +218,19 @@ export class AppService implements ReclaimHandlers {
     return this.diagnoses.run(id);
   }
 
+  planRepair(id: string, request: RepairRequest): Promise<RepairPlanInfo> {
+    return this.repairs.plan(id, request);
+  }
+
+  repairGoAhead(id: string, how: RepairGoAhead): Promise<RepairOutcome> {
+    return this.repairs.goAhead(id, how);
+  }
+
+  async cancelRepair(id: string): Promise<null> {
+    await this.repairs.cancel(id);
+    return null;
+  }
+
   copyDiagnoseReport(id: string): Promise<string> {
     return this.diagnoses.copyReport(id, this.inspector.reportText(id));
   }
@@ -237,6 +269,7 @@ export class AppService implements ReclaimHandlers {
   /** Closes every tunnel and stops every diagnose (the app is quitting). */
   async shutdown(): Promise<void> {
     this.diagnoses.stopAll();
+    await this.repairs.stopAll();
     await this.sessions.endAll();
   }
 

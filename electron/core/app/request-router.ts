@@ -117,6 +117,24 @@ const CHECKERS: { [M in ApiMethod]: Checker<M> } = {
   cancelSignIn: oneId,
   claimWithToken: (args) => (count(args, 2), [id(args[0]), text(args[1], 'claim token')]),
   diagnose: oneId,
+  planRepair: (args) => {
+    count(args, 2);
+    const request = args[1] as Record<string, unknown> | null;
+    if (typeof request !== 'object' || request === null || typeof request.undo !== 'boolean') fail('repair request');
+    if (request.mode !== 'auto' && request.mode !== 'signout' && request.mode !== 'offline') fail('repair way');
+    if (typeof request.keepCertificate !== 'boolean') fail('repair certificate choice');
+    return [id(args[0]), { undo: request.undo, mode: request.mode, keepCertificate: request.keepCertificate }];
+  },
+  repairGoAhead: (args) => {
+    count(args, 2);
+    const how = args[1] as Record<string, unknown> | null;
+    if (typeof how !== 'object' || how === null) fail('how to go ahead');
+    if (how.signIn === 'window' || how.signIn === 'browser') return [id(args[0]), { signIn: how.signIn }];
+    if (how.undo === true) return [id(args[0]), { undo: true }];
+    if (typeof how.claimToken === 'string') return [id(args[0]), { claimToken: text(how.claimToken, 'claim token') }];
+    return fail('how to go ahead');
+  },
+  cancelRepair: oneId,
   copyDiagnoseReport: oneId,
   inspectServer: oneId,
   openInBrowser: oneId,

@@ -148,7 +148,7 @@ async function checkThroughTunnel(
         id: 'pms-claimed',
         ok: true,
         detail: 'The server is claimed. If you still see "Not authorized", it belongs to another Plex account, or its sign-in went stale.',
-        fix: 'Sign in to Plex Web (through the tunnel) with the account that should own it. If it belongs to an old account, stop Plex, remove the PlexOnline* values from its Preferences and claim it again (README, "Troubleshooting", lists where each platform keeps them).',
+        fix: 'Sign in to Plex Web (through the tunnel) with the account that should own it. If it belongs to an old account or its sign-in went stale, repair it: press Repair in the app, or run reclaim repair <server> (it backs up the Preferences, signs the server out and claims it for you; undo puts the backup back).',
       });
       return;
     }
@@ -157,7 +157,7 @@ async function checkThroughTunnel(
         id: 'pms-local',
         ok: false,
         detail: 'The server is unclaimed, but it does not treat requests arriving through the tunnel as local.',
-        fix: 'This happens when Plex runs in Docker with bridge networking (requests arrive from the Docker gateway). Claim it with the PLEX_CLAIM variable (docker compose up -d --force-recreate), or switch the container to host networking for the claim.',
+        fix: 'This happens when Plex runs in Docker with bridge networking (requests arrive from the Docker gateway). Let Reclaim claim it offline (Repair in the app, or reclaim repair <server> --mode offline), or claim it with the PLEX_CLAIM variable (docker compose up -d --force-recreate), or switch the container to host networking for the claim.',
       });
     } else if (signIn instanceof ReclaimError) {
       report({ id: 'pms-local', ok: false, detail: signIn.message, fix: signIn.fix });

@@ -30,6 +30,8 @@ export interface InspectOptions {
   identity: () => Promise<PmsIdentity>;
   /** The sudo password, or how to ask for it when root is needed. */
   sudoPassword?: SudoPassword;
+  /** Root as a caller already has it (a repair inspects first): its password is then asked once. */
+  privilege?: Privilege;
   /** Where the server's filesystem starts for the scripts: '' (a real server) or a test's recorded tree. */
   root?: string;
 }
@@ -96,7 +98,7 @@ async function isWindows(shell: ServerShell): Promise<boolean> {
 }
 
 async function inspectPosix(shell: ServerShell, options: InspectOptions): Promise<Found> {
-  const privilege = new Privilege(shell, options.sudoPassword);
+  const privilege = options.privilege ?? new Privilege(shell, options.sudoPassword);
   const script = probeScript(options.root);
   const what = 'look for Plex on the server';
   const limits = { timeoutMs: PROBE_TIMEOUT_MS, maxOutputBytes: PROBE_OUTPUT_BYTES };

@@ -53,7 +53,7 @@ const PATTERNS: Pattern[] = [
     test: /\b401 response from \w+ https?:\/\/[\w.-]*plex\.tv|MyPlex: Error 401 requesting/,
     title: 'plex.tv refuses the server\'s sign-in',
     detail: 'plex.tv answers the server\'s own requests with 401: it no longer accepts the sign-in saved in the server\'s Preferences. This happens after a password reset that signed out all devices, or when the server was removed from its Plex account.',
-    fix: 'Repair the server\'s sign-in: stop Plex, remove PlexOnlineToken, PlexOnlineUsername, PlexOnlineMail and PlexOnlineHome from its Preferences (back them up first), start Plex and claim it again.',
+    fix: 'Repair the server\'s sign-in: press Repair in the app, or run reclaim repair <server>. It backs up the Preferences, removes the dead sign-in and claims the server for your account (undo puts the backup back).',
   },
   {
     id: 'log-dns',

@@ -65,7 +65,8 @@ export class Privilege {
       if (!/password is required|a terminal is required/i.test(result.result.stderr)) throw this.refuse(classify(result.result, user, false));
     }
     const password = await this.passwordFor(user, reason);
-    const result = await this.sudo(`sudo -S -p '' -- ${posixCommand(marked)}`, what, { ...options, stdin: `${password}\n` });
+    // sudo reads the password line and hands the rest of its standard input to the script.
+    const result = await this.sudo(`sudo -S -p '' -- ${posixCommand(marked)}`, what, { ...options, stdin: `${password}\n${options.stdin ?? ''}` });
     if (result.ok) {
       this.rootWay = 'sudo-password';
       return result.result;

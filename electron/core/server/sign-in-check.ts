@@ -33,7 +33,7 @@ export async function checkServerSignIn(preferences: PreferencesSummary | undefi
       username,
       accepted: false,
       detail: 'plex.tv no longer accepts this server\'s sign-in; this happens after a password reset that signed out all devices, or when the server was removed from its account.',
-      fix: 'Repair the server\'s sign-in: stop Plex, remove PlexOnlineToken, PlexOnlineUsername, PlexOnlineMail and PlexOnlineHome from its Preferences (back them up first), start Plex and claim it again.',
+      fix: 'Repair the server\'s sign-in: press Repair in the app, or run reclaim repair <server>. It backs up the Preferences, removes the dead sign-in and claims the server for your account (undo puts the backup back).',
     };
   }
   return {

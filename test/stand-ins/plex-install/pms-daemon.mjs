@@ -7,7 +7,8 @@
 //   edit made to the file while it runs is lost (users report this of real PMS, §4);
 // - logs to "Plex Media Server.log", rotating the older logs to .1.log … .5.log at each start;
 // - checks its saved sign-in with plex.tv at start and logs what real servers log when it is refused.
-// What the test chooses (plex.tv address, version, extra log lines) is in CONFIG_FILE.
+// What the test chooses (plex.tv address, version, extra log lines, and the fault knobs
+// refuseStart and ignoreSigterm) is in CONFIG_FILE.
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -16,6 +17,8 @@ import { parsePreferences, serializePreferences } from '../preferences.mjs';
 import { bannerLine, formatLogLine, LOG_FILE, ROTATED_LOGS, TOKEN_REJECTED } from '../pms-log.mjs';
 
 const CONFIG_FILE = '/usr/lib/reclaim-stand-in/pms.json';
+const HOLD_START_FILE = '/run/reclaim-stand-in/hold-start';
+const HOLD_START_MAX_MS = 60_000;
 const FEATURES_URL = 'https://plex.tv/api/v2/server/users/features'; // what PMS logs, whatever plex.tv's address is here
 const SIGN_IN_KEYS = ['PlexOnlineHome', 'PlexOnlineMail', 'PlexOnlineToken', 'PlexOnlineUsername'];
 
@@ -32,6 +35,8 @@ const thread = String(139_800_000_000_000 + process.pid);
 
 const log = openLog();
 log(bannerLine(version));
+// The test's knob for a Plex that will not come back: it fails at each start until cleared.
+if (config.refuseStart) fatal('Plex Media Server could not start (the test server was told to refuse)'); // UNCONFIRMED wording
 
 const { loaded, newIdentity } = loadPreferences();
 const settings = loaded;
@@ -44,6 +49,9 @@ const earlyStop = () => {
   process.exit(0);
 };
 process.on('SIGTERM', earlyStop);
+
+// A test may hold PMS at this point of its start (as a slow start would) until it removes the file.
+for (let waited = 0; existsSync(HOLD_START_FILE) && waited < HOLD_START_MAX_MS; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
 
 const signIn = settings.get('PlexOnlineToken') ? await checkSignIn(settings.get('PlexOnlineToken')) : undefined;
 for (const line of config.logLines ?? []) log(line);
@@ -80,6 +88,11 @@ hooks.ownerChanged = (owner) => {
   savePreferences();
 };
 hooks.beforeExit = savePreferences;
+// The test's knob for a Plex that will not stop: SIGTERM is logged and ignored (SIGKILL still works).
+if (config.ignoreSigterm) {
+  process.removeAllListeners('SIGTERM');
+  process.on('SIGTERM', () => log('WARN - Ignoring a request to stop (the test server was told to)')); // UNCONFIRMED wording
+}
 
 function openLog() {
   const logs = join(pmsDir, 'Logs');

@@ -99,7 +99,8 @@ async function start(unit) {
 }
 
 async function stop(unit) {
-  if (!loadUnit(unit)) {
+  const loaded = loadUnit(unit);
+  if (!loaded) {
     err(`Failed to stop ${unit}: Unit ${unit} not loaded.\n`);
     return 5;
   }
@@ -107,7 +108,15 @@ async function stop(unit) {
   if (state.activeState !== 'active' || !processAlive(state.mainPid)) return 0;
   process.kill(state.mainPid, 'SIGTERM');
   const stopped = (s) => s.activeState !== 'active' && s.activeState !== 'deactivating';
-  if (await waitFor(unit, stopped, STOP_TIMEOUT_MS)) return 0;
+  const timeoutMs = loaded.timeoutStopSec === undefined ? STOP_TIMEOUT_MS : loaded.timeoutStopSec * 1000;
+  if (await waitFor(unit, stopped, timeoutMs)) return 0;
+  if (!loaded.sendSigkill) {
+    // SendSIGKILL=no: systemd gives up and leaves the process running, the unit failed.
+    // UNCONFIRMED: what systemctl prints and returns then; chose silence and 0, as the stop
+    // commands that report success while Plex runs on (plex-repair.md §4, R1 #10).
+    writeState(unit, { activeState: 'failed', subState: 'failed', result: 'timeout', mainPid: state.mainPid });
+    return 0;
+  }
   try { process.kill(state.mainPid, 'SIGKILL'); } catch { /* exited meanwhile */ }
   await waitFor(unit, stopped, KILL_TIMEOUT_MS);
   return 0;

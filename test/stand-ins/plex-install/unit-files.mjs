@@ -1,7 +1,8 @@
 // Reads a systemd service the way systemd does, for the systemctl stand-in: the unit file found
 // first on the search path, then its drop-ins (`<unit>.d/*.conf`) in file-name order, with
 // systemd's syntax (line continuation, quoting, C escapes, `${VAR}` in command lines).
-// Only what Plex Media Server's unit uses: Environment=, User=, Group=, ExecStartPre=, ExecStart=.
+// Only what Plex Media Server's unit uses: Environment=, User=, Group=, ExecStartPre=, ExecStart=,
+// and what a drop-in may add to change how it stops: TimeoutStopSec=, SendSIGKILL=.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,7 +28,10 @@ export function loadUnit(name) {
   const dropInPaths = [...dropIns.keys()].sort().map((entry) => dropIns.get(entry));
   const files = [fragmentPath, ...dropInPaths].map((path) => ({ path, text: readFileSync(path, 'utf8') }));
 
-  const unit = { name, fragmentPath, dropInPaths, files, description: '', environment: new Map(), user: '', group: '', execStartPre: [], execStart: [] };
+  const unit = {
+    name, fragmentPath, dropInPaths, files, description: '', environment: new Map(), user: '', group: '', execStartPre: [], execStart: [],
+    timeoutStopSec: undefined, sendSigkill: true,
+  };
   for (const file of files) {
     for (const [section, key, value] of assignments(file.text)) {
       if (section === 'Unit' && key === 'Description') unit.description = value;
@@ -40,6 +44,8 @@ export function loadUnit(name) {
           if (eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(word.slice(0, eq))) unit.environment.set(word.slice(0, eq), word.slice(eq + 1));
         }
       } else if (key === 'User') unit.user = value;
+      else if (key === 'TimeoutStopSec') unit.timeoutStopSec = /^\d+(s)?$/.test(value) ? parseInt(value, 10) : undefined; // only plain seconds here
+      else if (key === 'SendSIGKILL') unit.sendSigkill = !/^(no|false|0|off)$/i.test(value);
       else if (key === 'Group') unit.group = value;
       else if (key === 'ExecStartPre' || key === 'ExecStart') {
         const list = key === 'ExecStart' ? unit.execStart : unit.execStartPre;
