@@ -118,7 +118,7 @@ describe('a deb install signed in to plex.tv, sudo with a password', () => {
     const [entry] = report.installs;
     expect(entry!.signIn).toMatchObject({ token: 'set', username: 'alice', accepted: false });
     expect(entry!.signIn.detail).toContain('plex.tv no longer accepts this server\'s sign-in; this happens after a password reset that signed out all devices');
-    expect(entry!.signIn.fix).toContain('PlexOnlineToken');
+    expect(entry!.signIn.fix).toContain('reclaim repair');
     const rejected = entry!.log.findings.find((finding) => finding.id === 'log-sign-in-rejected');
     expect(rejected?.line).toContain(TOKEN_REJECTED[1]!.replace(/^\w+ - /, ''));
     // The certificate line, read from Plex Media Server.1.log, was written before this start: told apart as older.
