@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { AppService } from '../../electron/core/app/app-service.js';
 import { routeRequest, isApiMethod } from '../../electron/core/app/request-router.js';
 import type { SavedSecret, SecretVault } from '../../electron/core/app/secret-vault.js';
@@ -247,6 +247,20 @@ export async function startUi(options: UiOptions): Promise<Ui> {
     pages: () => pages,
     focusedViews,
   };
+}
+
+/** The dialog asking for sudo's password of `user` on the server saved as `server`. */
+export function sudoDialog(page: Page, user: string, server: string): Locator {
+  return page.getByRole('dialog', { name: `sudo password for ${user} on ${server}` });
+}
+
+/** Answers that dialog as a person would, and waits for it to close. */
+export async function answerSudo(page: Page, question: { user: string; server: string; password: string }): Promise<void> {
+  const dialog = sudoDialog(page, question.user, question.server);
+  await dialog.waitFor();
+  await dialog.getByLabel('sudo password', { exact: true }).fill(question.password);
+  await dialog.getByRole('button', { name: 'Continue' }).click();
+  await dialog.waitFor({ state: 'detached' });
 }
 
 /** Problems the page reported (uncaught errors, console errors, CSP violations). */

@@ -7,7 +7,7 @@ import { destroyAllNetHosts } from '../support/netns.js';
 import type { PlexHost } from '../support/plex-host.js';
 import { revokedServer, workingFiles } from '../support/repair-run.js';
 import { stopAllSshds } from '../support/sshd.js';
-import { pageProblems, startUi, type Ui } from './harness.js';
+import { answerSudo, pageProblems, startUi, type Ui } from './harness.js';
 
 // Repairing a server's Plex sign-in from the window, in the built UI with the real core behind
 // it, against the test server with the Plex deb (plex-host.ts): its sign-in was revoked, and the
@@ -38,12 +38,7 @@ afterAll(async () => {
 const button = (name: string | RegExp) => page.getByRole('button', { name, exact: typeof name === 'string' });
 const panel = () => page.getByRole('complementary', { name: /Repair the Plex sign-in|Undo the repair/ });
 
-async function giveSudoPassword(): Promise<void> {
-  const dialog = page.getByRole('dialog', { name: `sudo password for ${host.user.name} on Den server` });
-  await dialog.waitFor();
-  await dialog.getByLabel('sudo password', { exact: true }).fill(host.user.password);
-  await dialog.getByRole('button', { name: 'Continue' }).click();
-}
+const giveSudoPassword = () => answerSudo(page, { user: host.user.name, server: 'Den server', password: host.user.password });
 
 describe('Repair in the server page', () => {
   it('connects to the server, whose sign-in plex.tv no longer accepts', async () => {

@@ -8,7 +8,7 @@ import { destroyAllNetHosts } from '../support/netns.js';
 import { startPlexHost, type PlexHost } from '../support/plex-host.js';
 import { stopAllSshds } from '../support/sshd.js';
 import { ensureTestUser } from '../support/test-user.js';
-import { pageProblems, startUi, type Ui } from './harness.js';
+import { answerSudo, pageProblems, startUi, sudoDialog, type Ui } from './harness.js';
 
 // The server page's "Server" section in the built UI, with the real core behind it, against the
 // faithful test server (test/support/plex-host.ts): a deb install whose Preferences only root may
@@ -56,28 +56,20 @@ async function scrollToSignIn(): Promise<void> {
 }
 
 /** Answers the sudo question the Server section asks. */
-async function answerSudo(password: string): Promise<void> {
-  const dialog = page.getByRole('dialog', { name: `sudo password for ${host.user.name} on Den server` });
-  await dialog.waitFor();
-  await dialog.getByLabel('sudo password').fill(password);
-  await dialog.getByRole('button', { name: 'Continue' }).click();
-  await dialog.waitFor({ state: 'detached' });
-}
-
 describe('the Server section', () => {
   it('asks for the sudo password, saying why and that it may be the SSH password', async () => {
     await button(/^Den server/).click();
     await button('Connect').click();
     await page.locator('.status-card').waitFor();
     await button('Server').click();
-    const dialog = page.getByRole('dialog', { name: `sudo password for ${host.user.name} on Den server` });
+    const dialog = sudoDialog(page, host.user.name, 'Den server');
     await dialog.waitFor();
     const words = await dialog.textContent();
     expect(words).toContain('Reclaim needs root on the server to ');
     expect(words).toContain('it is often the same as your SSH password');
     expect(words).toContain('not saved');
     await ui.screenshot('20-server-sudo-question');
-    await answerSudo(host.user.password);
+    await answerSudo(page, { user: host.user.name, server: 'Den server', password: host.user.password });
   });
 
   it('shows the install, the server\'s sign-in accepted by plex.tv, and the log finding with its line redacted', async () => {
@@ -114,7 +106,7 @@ describe('the Server section', () => {
   it('says in plain words when plex.tv no longer accepts the server\'s sign-in', async () => {
     host.plexTv.revokeToken(token);
     await panel().getByRole('button', { name: 'Look again' }).click();
-    await answerSudo(host.user.password);
+    await answerSudo(page, { user: host.user.name, server: 'Den server', password: host.user.password });
     await panel().getByText(/plex\.tv no longer accepts this server's sign-in; this happens after a password reset that signed out all devices/).waitFor();
     expect(await panel().locator('.check-fail .check-title', { hasText: 'Server\'s sign-in' }).count()).toBe(1);
     await scrollToSignIn();
@@ -124,7 +116,7 @@ describe('the Server section', () => {
 
   it('a wrong sudo password: says sudo refused it and what to do, nothing crashes', async () => {
     await panel().getByRole('button', { name: 'Look again' }).click();
-    await answerSudo('not-the-password');
+    await answerSudo(page, { user: host.user.name, server: 'Den server', password: 'not-the-password' });
     await panel().getByText('Preferences could not be read', { exact: true }).waitFor();
     expect(await panel().textContent()).toContain(`sudo on the server did not accept the password for ${host.user.name}.`);
     expect(await page.content()).not.toContain('not-the-password');
