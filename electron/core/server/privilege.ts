@@ -65,8 +65,10 @@ export class Privilege {
       if (!/password is required|a terminal is required/i.test(result.result.stderr)) throw this.refuse(classify(result.result, user, false));
     }
     const password = await this.passwordFor(user, reason);
-    // sudo reads the password line and hands the rest of its standard input to the script.
-    const result = await this.sudo(`sudo -S -p '' -- ${posixCommand(marked)}`, what, { ...options, stdin: `${password}\n${options.stdin ?? ''}` });
+    // sudo reads the password line from standard input (-S), never from its command line, and
+    // hands the rest of its standard input to the script.
+    const stdin = `${password}\n${options.stdin ?? ''}`;
+    const result = await this.sudo(`sudo -S -p '' -- ${posixCommand(marked)}`, what, { ...options, stdin });
     if (result.ok) {
       this.rootWay = 'sudo-password';
       return result.result;
