@@ -260,6 +260,29 @@ describe('a live tunnel', () => {
     }
   });
 
+  it('tries again at once when a page is opened during a long wait, instead of at the end of the backoff', async () => {
+    const events = new EventLog<TunnelEvent>();
+    // A wait of an hour: the tunnel comes back within this test only if the page cuts it short.
+    const hour = 3_600_000;
+    const tunnel = await Tunnel.open(
+      { route: routeTo(sshd), connect: settings(), localPort: 0, reconnect: { initialDelayMs: hour, maxDelayMs: hour } },
+      events.push,
+    );
+    try {
+      await sshd.down();
+      await events.waitFor((e) => e.event === 'reconnecting', 'a reconnecting event');
+      await sshd.restart();
+      // The network is back; the person reloads the page.
+      expect(await httpGet(tunnel.localPort, '/hello')).toEqual({ status: 200, body: 'hello from the server' });
+      expect(events.events.filter((e) => e.event !== 'ready')).toEqual([
+        expect.objectContaining({ event: 'reconnecting', attempt: 1, delayMs: hour }),
+      ]);
+      expect(events.events.at(-1)).toMatchObject({ event: 'ready', reconnected: true, localPort: tunnel.localPort });
+    } finally {
+      await tunnel.close();
+    }
+  });
+
   it('close() during a reconnect stops the attempt at once, even one stuck waiting on the server', async () => {
     const rootSshd = await extraSshd();
     const events = new EventLog<TunnelEvent>();

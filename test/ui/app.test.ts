@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,8 +22,11 @@ let pms: Pms;
 let knownHosts: string;
 let alice: { token: string };
 let puttyKey: PpkKey;
+/** 8888, Reclaim's default local port, held for the whole journey: on a shared machine it may be taken. */
+let defaultPortTaken: net.Server | undefined;
 
 beforeAll(async () => {
+  defaultPortTaken = await holdDefaultPort();
   scene = await startPlexServerScene('ui');
   alice = scene.plexTv.addUser({ username: 'alice', email: 'alice@example.com' });
   pms = await scene.freshPms({ friendlyName: 'Attic NAS' });
@@ -43,7 +47,24 @@ beforeAll(async () => {
 afterAll(async () => {
   await ui?.close();
   await scene?.close();
+  await new Promise((resolve) => defaultPortTaken ? defaultPortTaken.close(resolve) : resolve(undefined));
 });
+
+/** Listens on 127.0.0.1:8888; undefined when another program already does, which leaves it just as taken. */
+async function holdDefaultPort(): Promise<net.Server | undefined> {
+  const server = net.createServer((socket) => socket.destroy());
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(undefined) : reject(error)));
+    server.listen({ host: '127.0.0.1', port: 8888, exclusive: true }, () => resolve(server));
+  });
+}
+
+/** The local port the server's tunnel listens on, as the app reports it. */
+async function tunnelPort(): Promise<number> {
+  const connections = (await ui.service.currentState()).connections;
+  expect(connections).toHaveLength(1);
+  return connections[0]!.localPort;
+}
 
 const button = (name: string | RegExp) => page.getByRole('button', { name, exact: typeof name === 'string' });
 const text = (value: string | RegExp) => page.getByText(value).first();
@@ -53,12 +74,19 @@ async function claimTokenFor(user: { token: string }): Promise<string> {
   return ((await reply.json()) as { token: string }).token;
 }
 
-async function fillServerForm(fields: { host: string; port: number; user: string; auth: 'Key file' | 'Password'; keyPath?: string }) {
+async function fillServerForm(fields: { host: string; port: number; user: string; auth: 'Key file' | 'Password'; keyPath?: string; localPort?: number }) {
   await page.getByLabel('Server address').fill(fields.host);
   await page.getByLabel('SSH port').fill(String(fields.port));
   await page.getByLabel('User name').fill(fields.user);
   await page.getByRole('radio', { name: new RegExp(`^${fields.auth}`) }).check();
   if (fields.keyPath) await page.getByLabel('Private key file', { exact: true }).fill(fields.keyPath);
+  if (fields.localPort !== undefined) await setLocalPort(fields.localPort);
+}
+
+async function setLocalPort(port: number) {
+  const advanced = page.locator('details.advanced');
+  if (!(await advanced.evaluate((details) => (details as HTMLDetailsElement).open))) await page.getByText('Advanced: jump host and ports').click();
+  await page.getByLabel('Local port').fill(String(port));
 }
 
 describe('the desktop UI, first claim from start to finish', () => {
@@ -123,6 +151,17 @@ describe('the desktop UI, first claim from start to finish', () => {
     await button('Browse…').click();
     await page.waitForFunction((file) => (document.getElementById('field-keyPath') as HTMLInputElement).value === file, scene.key.privatePath);
     await page.getByLabel('Name in Reclaim').fill('Attic NAS');
+    await button('Save and connect').click();
+    // 8888, the default, is taken: the app says so and how to get past it, rather than quietly
+    // serving Plex somewhere else.
+    const problem = page.getByRole('alert', { name: 'Could not connect' });
+    await problem.waitFor();
+    expect(await problem.locator('.error-message').textContent()).toBe('Port 8888 on this computer (127.0.0.1:8888) is already in use, perhaps by another tunnel or an earlier Reclaim that is still running.');
+    expect(await problem.locator('.error-fix').textContent()).toContain('pick another local port (for example 8889, or 0 for any free port)');
+    expect(await problem.locator('.error-code').textContent()).toBe('Error code: PORT_IN_USE');
+    await ui.screenshot('03a-port-in-use');
+    await problem.getByRole('button', { name: 'Edit server' }).click();
+    await setLocalPort(0);
     await button('Save and connect').click();
     const dialog = page.getByRole('dialog', { name: 'Is this really your server?' });
     await dialog.waitFor();
@@ -197,11 +236,13 @@ describe('the desktop UI, first claim from start to finish', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => ui.focusedViews.length).toBe(1);
     await button('Open in browser').click();
-    expect(ui.externalUrls).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:8888\/web$/)]);
+    const port = await tunnelPort();
+    expect(port).not.toBe(8888);
+    expect(ui.externalUrls).toEqual([`http://127.0.0.1:${port}/web`]);
     expect(ui.copied.at(-1)).toMatch(/^Reclaim diagnose report for Attic NAS/);
     expect(ui.copied.at(-1)).toContain('[OK  ] SSH login');
     // What led up to it, from the log: the tunnel coming up.
-    expect(ui.copied.at(-1)).toMatch(/\nReclaim's log, last \d+ lines:\n(.*\n)*.* app\[\d+\] info: tunnel 127\.0\.0\.1:8888: ready, signed in to /);
+    expect(ui.copied.at(-1)).toMatch(new RegExp(`\\nReclaim's log, last \\d+ lines:\\n(.*\\n)*.* app\\[\\d+\\] info: tunnel 127\\.0\\.0\\.1:${port}: ready, signed in to `));
     await button('Close').click();
   });
 
@@ -239,7 +280,7 @@ describe('the desktop UI, first claim from start to finish', () => {
 
   it('asks again after a wrong password, and saves it only when asked to', async () => {
     await button('Add server').click();
-    await fillServerForm({ host: scene.sshd.host, port: scene.sshd.port, user: scene.sshd.user.name, auth: 'Password' });
+    await fillServerForm({ host: scene.sshd.host, port: scene.sshd.port, user: scene.sshd.user.name, auth: 'Password', localPort: 0 });
     await page.getByLabel('Name in Reclaim').fill('Attic NAS (password)');
     await button('Save and connect').click();
     const ask = page.getByRole('dialog', { name: /^Password for / });

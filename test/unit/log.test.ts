@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -91,6 +92,23 @@ describe('the log file', () => {
     app.info(`third ${'c'.repeat(100)}`);
     expect((await lines(`${file}.1`)).map((line) => line.split(': ')[1]!.split(' ')[0])).toEqual(['first']);
     expect((await lines()).map((line) => line.split(': ')[1]!.split(' ')[0])).toEqual(['second', 'third']);
+  });
+
+  it('while another process rotates, keeps the line in the file already there; a lock left by a dead one does not stop rotating', async () => {
+    const logFile = new LogFile({ file, source: 'cli', maxBytes: 1000 });
+    logFile.info(`first ${'a'.repeat(600)}`);
+    // Another process is rotating right now: this line must not be lost, nor rotate a second time.
+    await writeFile(`${file}.lock`, '');
+    logFile.info(`second ${'b'.repeat(600)}`);
+    expect((await lines()).map((line) => line.split(': ')[1]!.split(' ')[0])).toEqual(['first', 'second']);
+    expect(existsSync(`${file}.1`)).toBe(false);
+    // That process died holding the lock: once the lock is plainly stale, rotating resumes.
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(`${file}.lock`, longAgo, longAgo);
+    logFile.info(`third ${'c'.repeat(100)}`);
+    expect((await lines(`${file}.1`)).map((line) => line.split(': ')[1]!.split(' ')[0])).toEqual(['first', 'second']);
+    expect((await lines()).map((line) => line.split(': ')[1]!.split(' ')[0])).toEqual(['third']);
+    expect(existsSync(`${file}.lock`)).toBe(false);
   });
 
   it('that cannot be written is reported once, as STORAGE_FAILED, and never throws', async () => {

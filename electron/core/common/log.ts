@@ -29,6 +29,7 @@ const DEFAULT_MAX_BYTES = 1024 * 1024;
 /** Enough for the last lines of any log; the rest of a 1 MiB file is not read for them. */
 const TAIL_BYTES = 64 * 1024;
 const MAX_CAUSES = 5;
+const STALE_LOCK_MS = 10_000;
 
 export class LogFile {
   private folderReady = false;
@@ -83,10 +84,54 @@ export class LogFile {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       this.folderReady = true;
     }
-    const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-    if (size > 0 && size + line.length > (this.options.maxBytes ?? DEFAULT_MAX_BYTES)) fs.renameSync(file, `${file}.1`);
-    fs.appendFileSync(file, line, { mode: 0o600 });
+    const fd = fs.openSync(file, 'a', 0o600);
+    let rotated = false;
+    try {
+      const opened = fs.fstatSync(fd);
+      rotated = opened.size > 0 && opened.size + line.length > (this.options.maxBytes ?? DEFAULT_MAX_BYTES) && rotateOnce(file, opened);
+      if (!rotated) fs.writeSync(fd, line);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (rotated) fs.appendFileSync(file, line, { mode: 0o600 });
   }
+}
+
+/**
+ * Renames the full file to FILE.1, unless another process already has: two that both find it
+ * full would otherwise rotate twice, the second time moving the first one's fresh, nearly empty
+ * file over the full older one. Rotating is done only while holding FILE.lock (created
+ * exclusively), and only if the file at the path is still the one `opened` describes. True
+ * when a new file is to be opened; false when someone else is rotating right now: the line
+ * then goes into the file already open, which ends up as the older file, so it is kept.
+ */
+function rotateOnce(file: string, opened: fs.Stats): boolean {
+  const lock = `${file}.lock`;
+  if (!takeLock(lock)) return false;
+  try {
+    const atPath = fs.statSync(file, { throwIfNoEntry: false });
+    if (atPath && atPath.dev === opened.dev && atPath.ino === opened.ino) fs.renameSync(file, `${file}.1`);
+    return true;
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/** One try, and one more if the lock was left by a process that died while rotating. */
+function takeLock(lock: string): boolean {
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      fs.closeSync(fs.openSync(lock, 'wx', 0o600));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Rotating takes a rename; a lock this old was left behind.
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age < STALE_LOCK_MS) return false;
+      fs.rmSync(lock, { force: true });
+    }
+  }
+  return false;
 }
 
 function lastLines(file: string, count: number): string[] {

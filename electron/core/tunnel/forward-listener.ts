@@ -24,6 +24,8 @@ export interface ForwardListenerHooks {
   onBlocked?: (reason: string) => void;
   /** Called when the server refuses a channel for a connection (e.g. Plex stopped meanwhile). */
   onRefused?: (error: Error) => void;
+  /** Called when a connection starts waiting for the link to come back (a page opened meanwhile). */
+  onWaiting?: () => void;
 }
 
 export class ForwardListener {
@@ -114,6 +116,7 @@ export class ForwardListener {
       clearTimeout(this.waiting.get(socket));
       this.waiting.delete(socket);
     });
+    this.hooks.onWaiting?.();
   }
 
   private carry(socket: net.Socket, client: ssh2.Client): void {

@@ -18,6 +18,15 @@ import { formatHostPort, type HostPort } from '../common/target.js';
 
 export const DEFAULT_LOCAL_PORT = 8888;
 const WARNING_INTERVAL_MS = 10_000;
+/**
+ * Reconnect backoff: 1 s doubling to at most 10 s, so a link that comes back is found within
+ * 10 s even with nobody looking. Someone who opens or reloads a page during a wait is looking:
+ * that ends the wait (see reconnect()), though no sooner than PAGE_RETRY_GAP_MS after the last
+ * attempt, so a page that keeps sending requests cannot turn the retries into a flood.
+ */
+const RECONNECT_INITIAL_MS = 1000;
+const RECONNECT_MAX_MS = 10_000;
+const PAGE_RETRY_GAP_MS = 1000;
 export const DEFAULT_REMOTE: HostPort = { host: LOOPBACK, port: 32400 };
 
 export interface TunnelOptions {
@@ -50,6 +59,8 @@ export class Tunnel {
   private connection: SshConnection | undefined;
   private closing = false;
   private wakeReconnect: (() => void) | undefined;
+  /** Set during a reconnect wait: a connection arrived that is waiting for the link. */
+  private pageWaiting: (() => void) | undefined;
   private attempt: AbortController | undefined;
   private lastHostKey: VerifiedHostKey | undefined;
   /** How the log names this tunnel; fixed while the port is open, as it is still needed after. */
@@ -70,6 +81,8 @@ export class Tunnel {
     const serverLabel = options.route[options.route.length - 1]!.label;
     // A browser retries a refused connection many times a second: one warning per burst is enough.
     let lastWarning = 0;
+    // Connections wait only once the link has been up, so the tunnel exists by then.
+    let onWaiting = () => {};
     const listener = await ForwardListener.onLoopback(options.localPort ?? DEFAULT_LOCAL_PORT, remote, {
       onBlocked: (reason) => onEvent({ event: 'blocked', reason }),
       onRefused: (error) => {
@@ -78,6 +91,7 @@ export class Tunnel {
         const refusal = forwardError(error, serverLabel, remote);
         onEvent({ event: 'warning', code: refusal.code, message: refusal.message, fix: refusal.fix });
       },
+      onWaiting: () => onWaiting(),
     }).catch((error: unknown) => {
       log.error(`tunnel to ${server}: could not listen on 127.0.0.1:${options.localPort ?? DEFAULT_LOCAL_PORT}`, error);
       throw error;
@@ -85,6 +99,7 @@ export class Tunnel {
     // Held only in this tunnel's memory, for as long as it runs.
     const connect = { ...options.connect, prompter: rememberSecrets(options.connect.prompter) };
     const tunnel = new Tunnel({ ...options, connect }, listener, onEvent);
+    onWaiting = () => tunnel.pageWaiting?.();
     try {
       log.info(`${tunnel.logName}: connecting to ${server}, to forward to ${formatHostPort(remote.host, remote.port)} there`);
       const connection = await connectRoute(options.route, connect);
@@ -174,8 +189,8 @@ export class Tunnel {
   }
 
   private async reconnect(cause: Error | undefined): Promise<void> {
-    const initial = this.options.reconnect?.initialDelayMs ?? 1000;
-    const max = this.options.reconnect?.maxDelayMs ?? 30_000;
+    const initial = this.options.reconnect?.initialDelayMs ?? RECONNECT_INITIAL_MS;
+    const max = this.options.reconnect?.maxDelayMs ?? RECONNECT_MAX_MS;
     let reason: ReclaimError = new ReclaimError(
       'CONNECT_FAILED',
       `The SSH connection to ${this.serverLabel} was lost${cause ? ` (${cause.message === 'Keepalive timeout' ? 'it stopped answering' : cause.message})` : ''}.`,
@@ -188,13 +203,22 @@ export class Tunnel {
       log.info(`${this.logName}: reconnecting in ${delayMs} ms (attempt ${attempt}), because ${reason.code}: ${reason.message}`);
       this.emit({ event: 'reconnecting', attempt, delayMs, code: reason.code, message: reason.message });
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delayMs);
+        const waitStarted = Date.now();
+        let timer = setTimeout(resolve, delayMs);
         this.wakeReconnect = () => {
           clearTimeout(timer);
           resolve();
         };
+        this.pageWaiting = () => {
+          this.pageWaiting = undefined;
+          const soonest = Math.min(delayMs, PAGE_RETRY_GAP_MS) - (Date.now() - waitStarted);
+          log.info(`${this.logName}: a connection is waiting for the link, so attempt ${attempt} is made ${soonest > 0 ? `in ${soonest} ms` : 'now'}`);
+          clearTimeout(timer);
+          timer = setTimeout(resolve, Math.max(0, soonest));
+        };
       });
       this.wakeReconnect = undefined;
+      this.pageWaiting = undefined;
       if (this.closing) return;
       try {
         this.attempt = new AbortController();
