@@ -20,13 +20,19 @@ import type { OpenedFiles, PreferencesStore, Snapshot } from './remote-file.js';
 //   PublishServerOnPlexOnlineKey as DWORDs, as test/fixtures/servers/windows shows them);
 // - the restore with `reg import`, after which values the backup does not hold are deleted
 //   (reg import only adds and overwrites).
-// The new values (the token among them) travel on the script's standard input as base64, never
-// in the command line; their SHA-256 is checked on arrival. Fingerprints are a SHA-256 of every
+// Only a small loader goes as -EncodedCommand (windows.ts): the script itself follows on standard
+// input, base64 on its first line (so no code page can garble a path, and no script is too long
+// for cmd.exe's 8191 characters), and any data after it. So the new values (the token among them)
+// travel on standard input too, as base64, never in a command line; their SHA-256 is checked on
+// arrival. Fingerprints are a SHA-256 of every
 // value's name, kind and data in ordinal order, computed by the server.
 
 const SCRIPT = 'reclaim-registry';
 const TIMEOUT_MS = 60_000;
 const OUTPUT_BYTES = 2 * 1024 * 1024;
+
+/** Reads the script from standard input and runs it here, with the rest of the input in $in. */
+export const STDIN_LOADER = "$all=[Console]::In.ReadToEnd();$at=$all.IndexOf([char]10);$in=$all.Substring($at+1)\n. ([ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($all.Substring(0,$at).Trim()))))";
 
 /** New values' kinds, when the key does not hold them yet. */
 const NEW_KINDS: Record<string, string> = { AcceptedEULA: 'DWord', PublishServerOnPlexOnlineKey: 'DWord' };
@@ -61,9 +67,12 @@ function Fp{$k=Key $false;if(!$k){return 'missing'};$ns=[string[]]$k.GetValueNam
 foreach($n in $ns){[void]$t.Append("$n\`t$($k.GetValueKind($n))\`t$(Show $k $n)\`n")};$k.Close()
 $h=[Security.Cryptography.SHA256]::Create().ComputeHash([Text.Encoding]::UTF8.GetBytes($t.ToString()));'regsha256:'+(($h|%{$_.ToString('x2')})-join'')+':'+$ns.Count}
 function Owner($f){if(Test-Path -LiteralPath "$L\\owner"){foreach($l in Get-Content -LiteralPath "$L\\owner"){if($l.StartsWith("$f=")){return $l.Substring($f.Length+1)}}};''}
-function Ours{if((Owner 'run') -ne $ME){Fail 'lock' 'another run holds the lock'}}
-function Jw([string[]]$ls){try{[IO.File]::WriteAllText("$J.tmp",($ls-join"\`n")+"\`n");Move-Item -LiteralPath "$J.tmp" -Destination $J -Force -ErrorAction Stop}catch{Fail 'journal' $_}}`;
+`;
 }
+
+// The lock must still be this run's; the journal is replaced whole.
+const OURS = `function Ours{if((Owner 'run') -ne $ME){Fail 'lock' 'another run holds the lock'}}
+function Jw([string[]]$ls){try{[IO.File]::WriteAllText("$J.tmp",($ls-join"\`n")+"\`n");Move-Item -LiteralPath "$J.tmp" -Destination $J -Force -ErrorAction Stop}catch{Fail 'journal' $_}}`;
 
 // The lock, taken by open(): held while the sshd process that served its run lives (its creation
 // time goes with its pid), or for half an hour when that process could not be found.
@@ -165,8 +174,7 @@ export class RegistryStore implements PreferencesStore {
     const records = await this.runScript([
       'Ours',
       `if((Fp) -ne ${psQuote(snapshot.fingerprint)}){Fail 'changed' 'the settings changed since Reclaim read them'}`,
-      // The new values (the token among them) arrive on standard input, as base64.
-      '$in=[Console]::In.ReadToEnd()',
+      // The new values (the token among them) arrived on standard input after the script, as base64: $in.
       `$h=[Security.Cryptography.SHA256]::Create().ComputeHash([Text.Encoding]::UTF8.GetBytes($in));if((($h|%{$_.ToString('x2')})-join'') -ne '${digest}'){Fail 'write' 'what arrived on the server differs from what Reclaim sent'}`,
       `Jw @(${journalLines({ ...journal, state: 'writing' })})`,
       '$k=Key $true;if(!$k){Fail \'write\' \'the key cannot be opened for writing\'}',
@@ -221,13 +229,14 @@ export class RegistryStore implements PreferencesStore {
 
   /** The script as sent (tests check its length and content). */
   script(lines: string[]): string {
-    return [prelude(this.subkey, this.base, this.run), ...lines, 'Rec \'end\''].join('\n');
+    return [prelude(this.subkey, this.base, this.run), OURS, ...lines, 'Rec \'end\''].join('\n');
   }
 
   private async runScript(lines: string[], what: string, stdin?: string): Promise<ProbeRecord[]> {
     let stdout: string;
     try {
-      stdout = (await this.shell(powershellCommand(this.script(lines)), { timeoutMs: TIMEOUT_MS, maxOutputBytes: OUTPUT_BYTES, stdin })).stdout;
+      const input = `${Buffer.from(this.script(lines), 'utf8').toString('base64')}\n${stdin ?? ''}`;
+      stdout = (await this.shell(powershellCommand(STDIN_LOADER), { timeoutMs: TIMEOUT_MS, maxOutputBytes: OUTPUT_BYTES, stdin: input })).stdout;
     } catch (error) {
       throw commandFailed(what, error);
     }
