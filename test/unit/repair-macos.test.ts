@@ -50,7 +50,7 @@ class FakePlexTv {
   }
 
   async exchangeClaimToken(claimToken: string, machineIdentifier: string): Promise<ServerSignIn> {
-    if (this.exchangeFails || machineIdentifier !== MACHINE) throw new ReclaimError('CLAIM_TOKEN_INVALID', 'plex.tv refused the claim token.', 'Get a new one.');
+    if (this.exchangeFails || machineIdentifier !== MACHINE) throw new ReclaimError('CLAIM_TOKEN_INVALID', 'plex.tv refused the claim token.', 'Get a new one.', { status: 401, serverSaid: 'Invalid token' });
     expect(claimToken).toBe('claim-bobClaimToken01');
     this.valid.add(NEW_TOKEN);
     return { token: NEW_TOKEN, username: 'bob', email: 'bob@example.com' };
