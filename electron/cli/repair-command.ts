@@ -206,6 +206,9 @@ function tell(output: Output, notice: RepairNotice): void {
     case 'forced-stop':
       output.say(`Plex would not stop when asked, so Reclaim ${notice.detail}.`);
       break;
+    case 'reopen-plex':
+      output.say(notice.detail);
+      break;
     case 'rolled-back':
     case 'recovered':
       output.say(notice.detail);

@@ -129,7 +129,7 @@ interface Run {
 const bob = (mac: Mac): ClaimSource => ({ kind: 'account', userToken: 'bob-user-token', plexTv: mac.plexTv });
 
 /** As openRepair does over SSH: inspect, lock, recover; then plan and repair (or undo). */
-async function run(mac: Mac, what: { mode?: RepairMode; undo?: boolean; cutAfter?: RepairStep } = {}): Promise<Run> {
+async function run(mac: Mac, what: { mode?: RepairMode; undo?: boolean; cutAfter?: RepairStep; onNotice?: (notice: RepairNotice) => void } = {}): Promise<Run> {
   const out: Run = { steps: [], notices: [] };
   const privilege = new Privilege(mac.shell);
   const root = mac.server.root;
@@ -148,7 +148,10 @@ async function run(mac: Mac, what: { mode?: RepairMode; undo?: boolean; cutAfter
         out.steps.push(`${step} ${state}`);
         if (step === what.cutAfter && state === 'done') mac.lost = true;
       },
-      onNotice: (notice) => out.notices.push(notice),
+      onNotice: (notice) => {
+        out.notices.push(notice);
+        what.onNotice?.(notice);
+      },
     });
     out.recovered = await recoverInterrupted(session);
     const entry = chosenInstall(await inspect());
@@ -240,13 +243,20 @@ describe.each<ShellFlavour>(['dash', 'busybox'])('repairing a Mac (%s)', (flavou
     expect(reclaimFiles(mac).filter((name) => !name.includes('backup'))).toEqual([]);
   });
 
-  it('the SSH user is the one who runs Plex: no sudo for defaults, with sudo only for root', async () => {
+  it('signed in as the account that runs Plex: no sudo at all; if macOS will not let Reclaim open Plex, it asks the person to and waits', async () => {
     const mac = aMac(flavour, { sshUser: 'alice' });
-    const done = await run(mac, { mode: 'offline' });
+    mac.mac.fault('open-fails', true);
+    const done = await run(mac, { mode: 'offline', onNotice: (notice) => {
+      // The person opens Plex on the Mac when asked.
+      if (notice.event === 'reopen-plex') writeFileSync(path.join(mac.mac.dir, 'running'), readFileSync(path.join(mac.mac.dir, 'processes')));
+    } });
     expect(done.error).toBeUndefined();
-    expect(mac.mac.argv).not.toMatch(/sudo -n -H -u alice defaults/);
+    expect(done.notices).toContainEqual({ event: 'reopen-plex', detail: expect.stringMatching(/^macOS did not let Reclaim open Plex Media Server \(LSOpenURLsWithRole\(\) failed.*Open it on the Mac now/) });
+    expect(mac.mac.argv).not.toMatch(/sudo|launchctl/);
     expect(mac.mac.argv).toMatch(/^defaults import /m);
+    expect(mac.mac.argv).toContain('osascript -e tell app "Plex Media Server" to quit');
     expect(mac.mac.argv).not.toContain(NEW_TOKEN);
+    expect(plistValues(readPlistDocument(mac.mac.domain, 'd')).get('PlexOnlineUsername')).toBe('bob');
   });
 });
 

@@ -158,7 +158,7 @@ describe('stopping and starting Plex on Windows', () => {
     expect(forceStopScript()).toContain('taskkill.exe /f /t /im \'Plex Media Server.exe\'');
     const start = startScript('C:\\Program Files\\Plex\\Plex Media Server\\Plex Media Server.exe', ['PlexService']);
     expect(start).toContain('Start-Service -Name $n');
-    expect(start).toContain('$names=@(\'PlexService\')');
+    expect(start).toContain('$names=@(@(\'PlexService\')+@(Get-Service');
     expect(start).toContain('-LogonType Interactive');
     expect(start).toContain('Invoke-CimMethod -ClassName Win32_Process -MethodName Create');
     expect(start).not.toContain('Start-Process');
@@ -174,7 +174,7 @@ describe('stopping and starting Plex on Windows', () => {
     expect(await control.stop()).toEqual({ exit: 0, output: 'SUCCESS: Sent termination signal to the process "Plex Media Server.exe" with PID 6120.' });
     await control.start();
     // The service this run stopped is the one started again.
-    expect(sent.at(-1)!.script).toContain('$names=@(\'PlexService\')');
+    expect(sent.at(-1)!.script).toContain('$names=@(@(\'PlexService\')');
     for (const { command } of sent) expect(command.length).toBeLessThanOrEqual(MAX_COMMAND_LINE);
     expect(processScript()).toContain('GetOwnerSid');
   });

@@ -211,6 +211,8 @@ function noticeText(notice: RepairNotice): { text: string; backup?: string } {
       return { text: `Plex helpers still running after Plex stopped: ${notice.processes.join(', ')}.` };
     case 'forced-stop':
       return { text: `Plex would not stop when asked, so Reclaim ${notice.detail}.` };
+    case 'reopen-plex':
+      return { text: notice.detail };
     case 'rolled-back':
     case 'recovered':
       return { text: notice.detail };

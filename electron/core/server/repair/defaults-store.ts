@@ -72,6 +72,11 @@ gone() { g_file=$1; shift; for g_key in "$@"; do if ! X grep -q "<key>$g_key</ke
     ];
   }
 
+  /** Signed in as the account that runs Plex: its own domain, caches and Preferences folder, no sudo. */
+  protected override async asUser(): Promise<boolean> {
+    return (await this.privilege.whoAmI()).user === this.install.preferences.user;
+  }
+
   protected override certificateDir(): string {
     return `${macHome(this.install)}/Library/Caches/PlexMediaServer`;
   }

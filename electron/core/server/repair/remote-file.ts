@@ -210,6 +210,11 @@ export class RemoteFiles implements PreferencesStore {
     return '';
   }
 
+  /** The scripts can run as the SSH user (no sudo): where that user owns everything they touch. */
+  protected async asUser(): Promise<boolean> {
+    return false;
+  }
+
   protected certificateDir(): string {
     return `${this.files.dataDir}/Cache`;
   }
@@ -371,7 +376,10 @@ export class RemoteFiles implements PreferencesStore {
 
   protected async runScript(lines: string[], what: string, stdin?: string): Promise<ProbeRecord[]> {
     const script = [prelude(this.files, this.run, this.extraPrelude()), ...lines, 'rec end'].join('\n');
-    const result = await this.privilege.asRoot(script, what, this.reason, { timeoutMs: TIMEOUT_MS, maxOutputBytes: OUTPUT_BYTES, stdin });
+    const options = { timeoutMs: TIMEOUT_MS, maxOutputBytes: OUTPUT_BYTES, stdin };
+    const result = await this.asUser()
+      ? await this.privilege.asUser(script, what, options)
+      : await this.privilege.asRoot(script, what, this.reason, options);
     return readRecords(result.stdout, SCRIPT, what);
   }
 

@@ -173,7 +173,8 @@ async function logSinceStart(session: RepairSession): Promise<LogFinding[]> {
   const { install, context } = session;
   const files = install.platform === 'windows'
     ? logsFrom((await context.privilege.shell(powershellCommand(windowsLogScript(install.logDir)), { timeoutMs: 60_000, maxOutputBytes: 1024 * 1024 })).stdout)
-    : await readInstall(install, context.privilege, { root: context.root, asRoot: true });
+    // On a Mac the account that runs Plex reads its own log; elsewhere the log may be root's to read.
+    : await readInstall(install, context.privilege, { root: context.root, asRoot: install.platform !== 'macos' });
   if (!files.log) return [];
   const lines = files.log.split('\n');
   let lastBanner = -1;

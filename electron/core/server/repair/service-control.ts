@@ -125,7 +125,10 @@ export class ServiceControl implements PlexControl {
 
   private async run(lines: string[], what: string) {
     const script = ['LC_ALL=C; export LC_ALL', RECORD_HELPERS, `rec begin ${SCRIPT} 1`, ...lines, 'rec end'].join('\n');
-    const result = await this.privilege.asRoot(script, what, this.reason, { timeoutMs: SCRIPT_TIMEOUT_MS, maxOutputBytes: 256 * 1024 });
+    const options = { timeoutMs: SCRIPT_TIMEOUT_MS, maxOutputBytes: 256 * 1024 };
+    // On a Mac signed in as the account that runs Plex, everything is that account's: no sudo.
+    const asUser = this.install.platform === 'macos' && (await this.privilege.whoAmI()).user === this.install.runsAs;
+    const result = asUser ? await this.privilege.asUser(script, what, options) : await this.privilege.asRoot(script, what, this.reason, options);
     return readRecords(result.stdout, SCRIPT, what);
   }
 }

@@ -24,6 +24,8 @@ export type RepairNotice =
   | { event: 'certificate'; paths: string[] }
   | { event: 'leftover-processes'; processes: string[] }
   | { event: 'forced-stop'; detail: string }
+  /** macOS did not let Reclaim open Plex: the person is asked to, and Reclaim waits for it. */
+  | { event: 'reopen-plex'; detail: string }
   | { event: 'rolled-back'; restored: boolean; started: boolean; detail: string }
   | { event: 'recovered'; outcome: 'finished' | 'rolled-back' | 'cleared'; detail: string; backup?: string };
 
@@ -153,9 +155,15 @@ export class RepairSession {
   async startPlex(): Promise<PmsIdentity> {
     const limit = this.context.limits?.startWaitMs ?? DEFAULT_START_WAIT_MS;
     let said: string | undefined;
+    let waitForPerson = false;
     if (this.service.controllable) {
       const outcome = await this.service.start();
       if (outcome.exit !== 0) said = outcome.output.replace(/\s+/g, ' ').trim().slice(0, 200) || `exit status ${outcome.exit}`;
+      // From a plain SSH session (no root for launchctl asuser) macOS may refuse to open an app.
+      if (outcome.exit !== 0 && this.install.platform === 'macos') {
+        waitForPerson = true;
+        this.notice({ event: 'reopen-plex', detail: `macOS did not let Reclaim open Plex Media Server (${said}). Open it on the Mac now (Applications, as ${this.install.runsAs ?? 'the account that runs it'}); Reclaim waits ${Math.round(limit / 1000)} s for it.` });
+      }
     }
     let identity: PmsIdentity | undefined;
     let state: string | undefined;
@@ -171,7 +179,7 @@ export class RepairSession {
       if (++looks % 3 === 0) {
         state = await this.service.status();
         if (state && /^(failed|inactive|dead)/.test(state)) return true;
-        if (!state && this.service.controllable && looks >= 9 && (await this.running()).length === 0) return true;
+        if (!state && this.service.controllable && !waitForPerson && looks >= 9 && (await this.running()).length === 0) return true;
       }
       return false;
     });

@@ -8,7 +8,8 @@ import type { CommandOutcome, PlexControl, PlexProcess } from './service-control
 // Stopping and starting Plex Media Server on Windows (plex-repair.md §2.2, §6.3, §6.9):
 // - a service that wraps Plex (PmsService's PlexService, an NSSM service: any running service
 //   whose name or display name says Plex, but Plex's own PlexUpdateService) is stopped first, or
-//   it would start Plex again; it is started again afterwards, and is then what starts Plex;
+//   it would start Plex again; it is started again afterwards, and is then what starts Plex (so
+//   is a stopped automatic one, which a run cut off after the stop may have left);
 // - Plex itself is asked to close with `taskkill /im "Plex Media Server.exe"` (no /f: it has no
 //   window, and taskkill's message makes it save and exit); only when it is still there after half
 //   the wait does `taskkill /f /t` end it, and the repair says so;
@@ -91,7 +92,7 @@ export function forceStopScript(): string {
 export function startScript(exe: string, services: string[]): string {
   const names = services.map(psQuote).join(',');
   return `$exe=${psQuote(exe)};$out=@();$how='';$c=0
-$names=@(${names})
+$names=@(@(${names})+@(Get-Service|?{($_.Name -match 'Plex' -or $_.DisplayName -match 'Plex') -and $_.Name -ne 'PlexUpdateService' -and $_.Status -eq 'Stopped' -and $_.StartType -eq 'Automatic'}|%{$_.Name})|Select-Object -Unique)
 foreach($n in $names){try{Start-Service -Name $n -ErrorAction Stop;$how="service $n"}catch{$out+="service $n would not start: $_"}}
 function Up{[bool](Get-Process -Name 'Plex Media Server' -EA 0)}
 if($how){for($i=0;$i -lt 20 -and !(Up);$i++){Start-Sleep 1}}
