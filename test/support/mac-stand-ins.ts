@@ -61,7 +61,7 @@ case "$*" in
 esac`,
   pkill: String.raw`${STATE}
 R="$S/running"
-[ "$*" = "-TERM -x Plex Media Server" ] || { echo "pkill stand-in: $* is not played here" >&2; exit 2; }
+[ "$*" = '-TERM ^Plex Media Serve(r)?$' ] || { echo "pkill stand-in: $* is not played here" >&2; exit 2; }
 [ -s "$R" ] || exit 1
 [ -f "$S/term-ignored" ] || : > "$R"`,
   osascript: String.raw`${STATE}

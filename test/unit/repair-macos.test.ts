@@ -266,7 +266,7 @@ describe('faults on a Mac', () => {
     mac.mac.fault('quit-fails', true);
     const done = await run(mac, { mode: 'offline' });
     expect(done.error).toBeUndefined();
-    expect(mac.mac.argv).toContain('pkill -TERM -x Plex Media Server');
+    expect(mac.mac.argv).toContain('pkill -TERM ^Plex Media Serve(r)?$');
   });
 
   it('Plex will not quit at all: PMS_WOULD_NOT_STOP naming it, nothing changed, Plex left running', async () => {

@@ -72,14 +72,14 @@ function Owner($f){if(Test-Path -LiteralPath "$L\\owner"){foreach($l in Get-Cont
 
 // The lock must still be this run's; the journal is replaced whole.
 const OURS = `function Ours{if((Owner 'run') -ne $ME){Fail 'lock' 'another run holds the lock'}}
-function Jw([string[]]$ls){try{[IO.File]::WriteAllText("$J.tmp",($ls-join"\`n")+"\`n");Move-Item -LiteralPath "$J.tmp" -Destination $J -Force -ErrorAction Stop}catch{Fail 'journal' $_}}`;
+function Jw([string[]]$ls){try{[IO.File]::WriteAllText("$J.tmp",($ls-join"\`n")+"\`n");if([IO.File]::Exists($J)){[IO.File]::Replace("$J.tmp",$J,$null)}else{[IO.File]::Move("$J.tmp",$J)}}catch{Fail 'journal' $_}}`;
 
 // The lock, taken by open(): held while the sshd process that served its run lives (its creation
 // time goes with its pid), or for half an hour when that process could not be found.
 const LOCK = String.raw`function Sess{$p=$PID;for($i=0;$i -lt 30 -and $p;$i++){$w=Get-CimInstance Win32_Process -Filter "ProcessId=$p";if(!$w){break};if($w.Name -like 'sshd*'){return "$p $($w.CreationDate.ToUniversalTime().Ticks)"};$p=$w.ParentProcessId};'0 0'}
 function Alive($p,$t){if(!$p -or $p -eq '0'){return $false};$w=Get-CimInstance Win32_Process -Filter "ProcessId=$p";$w -and "$($w.CreationDate.ToUniversalTime().Ticks)" -eq $t}
 $now=[DateTimeOffset]::UtcNow.ToUnixTimeSeconds();$stale=$false
-if((Test-Path -LiteralPath $L) -and (Owner 'run') -ne $ME){$s=(Owner 'session')-split' ';$since=0;[void][long]::TryParse((Owner 'since'),[ref]$since)
+if((Test-Path -LiteralPath $L) -and (Owner 'run') -ne $ME){$s=(Owner 'session')-split' ';[long]$since=0;[void][long]::TryParse((Owner 'since'),[ref]$since)
 if((Alive $s[0] $s[1]) -or ((!$s[0] -or $s[0] -eq '0') -and $now-$since -lt 1800)){Rec 'busy',(Owner 'began');Rec 'end';exit 0}
 Remove-Item -LiteralPath $L -Recurse -Force;$stale=$true}
 if(!(Test-Path -LiteralPath $L)){try{New-Item -ItemType Directory -Path $L -ErrorAction Stop|Out-Null}catch{Rec 'busy','';Rec 'end';exit 0}

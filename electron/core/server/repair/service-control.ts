@@ -68,7 +68,7 @@ export class ServiceControl implements PlexControl {
   /** macOS only: the app that did not quit when asked gets SIGTERM (it saves its settings as on a quit). */
   get forceStop(): PlexControl['forceStop'] {
     if (this.install.platform !== 'macos') return undefined;
-    return async () => ({ ...await this.mac(MAC_TERM, 'stop Plex Media Server'), how: 'sent SIGTERM to Plex Media Server (pkill -TERM -x "Plex Media Server"), as it did not quit when asked' });
+    return async () => ({ ...await this.mac(MAC_TERM, 'stop Plex Media Server'), how: 'sent SIGTERM to Plex Media Server (pkill), as it did not quit when asked' });
   }
 
   /**
@@ -80,6 +80,7 @@ export class ServiceControl implements PlexControl {
       `U=${shellQuote(this.install.runsAs ?? '')}; uid=$(id -u "$U" 2>/dev/null)`,
       'if [ "$(id -un)" = "$U" ]; then AS() { "$@"; }; GUI() { "$@"; }',
       'else AS() { sudo -n -H -u "$U" "$@"; }; GUI() { launchctl asuser "$uid" sudo -n -H -u "$U" "$@"; }; fi',
+      'PMS=\'^Plex Media Serve(r)?$\'',
       command,
       'rec ran "$s" "$(printf \'%s\' "$o" | head -c 4000 | clean)"',
     ], what);
@@ -152,11 +153,13 @@ function inScope(cgroup: string, cgroups: 'native' | 'snap' | 'any'): boolean {
 }
 
 // Quit asks the app (it saves and exits as from its menu); if osascript itself fails (no GUI
-// session, an Automation prompt nobody can answer), SIGTERM is the fallback. Open starts the app in
+// session, an Automation prompt nobody can answer), SIGTERM is the fallback. pkill matches the
+// process name, which the kernel may cut to 16 characters ("Plex Media Serve"), as an extended
+// regular expression; never -f, whose pattern would match this very script's shell. Open starts the app in
 // the user's session, so it outlives the SSH connection.
 const MAC_QUIT = String.raw`o=$(GUI osascript -e 'tell app "Plex Media Server" to quit' 2>&1 </dev/null); s=$?
-if [ "$s" != 0 ]; then t=$(AS pkill -TERM -x 'Plex Media Server' 2>&1); s=$?; o="osascript: $o; pkill -TERM: exit $s $t"; fi`;
-const MAC_TERM = String.raw`o=$(AS pkill -TERM -x 'Plex Media Server' 2>&1); s=$?`;
+if [ "$s" != 0 ]; then t=$(AS pkill -TERM "$PMS" 2>&1); s=$?; o="osascript: $o; pkill -TERM: exit $s $t"; fi`;
+const MAC_TERM = String.raw`o=$(AS pkill -TERM "$PMS" 2>&1); s=$?`;
 const MAC_OPEN = String.raw`o=$(GUI open -a 'Plex Media Server' 2>&1 </dev/null); s=$?`;
 
 // Linux: every process whose name starts with "Plex" ("Plex Media Serv", "Plex Tuner Serv"…,
