@@ -203,6 +203,12 @@ function tell(output: Output, notice: RepairNotice): void {
     case 'leftover-processes':
       output.say(`Plex helpers still running after Plex stopped: ${notice.processes.join(', ')}.`);
       break;
+    case 'forced-stop':
+      output.say(`Plex would not stop when asked, so Reclaim ${notice.detail}.`);
+      break;
+    case 'reopen-plex':
+      output.say(notice.detail);
+      break;
     case 'rolled-back':
     case 'recovered':
       output.say(notice.detail);

@@ -82,7 +82,7 @@ export interface ErrorDetailsByCode {
   /** Another repair (or undo) holds the server's lock; `since`: when it began, by the server's clock. */
   REPAIR_IN_PROGRESS: { since?: string };
   /** Why Reclaim will not repair this install (nothing was changed). */
-  REPAIR_NOT_POSSIBLE: { reason: 'no-install' | 'unsupported' | 'no-stop-command' | 'files-inside-stopped-container' | 'no-backup' | 'not-a-file' };
+  REPAIR_NOT_POSSIBLE: { reason: 'no-install' | 'unsupported' | 'no-stop-command' | 'files-inside-stopped-container' | 'no-backup' | 'not-a-file' | 'other-user' };
   /** The person has not said yes to the plan (--yes on the command line); nothing was changed. */
   CONFIRMATION_REQUIRED: Record<string, never>;
   /** Plex Media Server still ran a minute after it was told to stop; `processes`: "pid name" of each left. */

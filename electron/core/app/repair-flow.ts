@@ -209,6 +209,10 @@ function noticeText(notice: RepairNotice): { text: string; backup?: string } {
       return { text: `Set the cached certificate aside (${notice.paths.join(', ')}); Plex fetches a new one.` };
     case 'leftover-processes':
       return { text: `Plex helpers still running after Plex stopped: ${notice.processes.join(', ')}.` };
+    case 'forced-stop':
+      return { text: `Plex would not stop when asked, so Reclaim ${notice.detail}.` };
+    case 'reopen-plex':
+      return { text: notice.detail };
     case 'rolled-back':
     case 'recovered':
       return { text: notice.detail };

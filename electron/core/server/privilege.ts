@@ -25,7 +25,7 @@ export class Privilege {
   private refusal?: ReclaimError;
   private password?: string;
 
-  constructor(private readonly shell: ServerShell, private readonly sudoPassword?: SudoPassword) {}
+  constructor(readonly shell: ServerShell, private readonly sudoPassword?: SudoPassword) {}
 
   /** Runs a POSIX script as the SSH user. */
   async asUser(script: string, what: string, options: RunOptions = {}): Promise<RemoteResult> {

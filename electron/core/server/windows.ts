@@ -10,9 +10,14 @@ import { readRecords, type ProbeRecord } from './records.js';
 
 export const WINDOWS_PROBE = 'reclaim-windows';
 const WINDOWS_LOG = 'reclaim-windows-log';
-const PLEX_KEY = 'Software\\Plex, Inc.\\Plex Media Server';
+export const PLEX_KEY = 'Software\\Plex, Inc.\\Plex Media Server';
 /** cmd.exe cuts command lines at 8191 characters. */
 export const MAX_COMMAND_LINE = 8191;
+
+/** A string as a PowerShell single-quoted literal. */
+export function psQuote(text: string): string {
+  return `'${text.replace(/['\u2018\u2019\u201a\u201b]/g, (quote) => quote + quote)}'`;
+}
 
 /** A PowerShell script as one command line that cmd.exe and PowerShell both run unchanged. */
 export function powershellCommand(script: string): string {
@@ -23,7 +28,7 @@ export function powershellCommand(script: string): string {
 
 // Records as the POSIX scripts print them: fields joined by \001, each record ended by NUL,
 // written as UTF-8 bytes straight to stdout so the console's code page cannot garble them.
-const RECORD = String.raw`$ErrorActionPreference = 'SilentlyContinue'
+export const POWERSHELL_RECORDS = String.raw`$ErrorActionPreference = 'SilentlyContinue'
 $ProgressPreference = 'SilentlyContinue'
 $stdout = [Console]::OpenStandardOutput()
 function Rec([string[]]$f) {
@@ -32,7 +37,7 @@ function Rec([string[]]$f) {
 }`;
 
 export function windowsProbeScript(): string {
-  return `${RECORD}
+  return `${POWERSHELL_RECORDS}
 Rec 'begin','${WINDOWS_PROBE}','1'
 $me = [Security.Principal.WindowsIdentity]::GetCurrent()
 Rec 'account',$me.Name,$me.User.Value,$env:LOCALAPPDATA
@@ -58,7 +63,7 @@ Rec 'end'`;
 /** The last 256 KiB of each log file, read without locking out Plex, which keeps it open. */
 export function windowsLogScript(logDir: string): string {
   const quoted = `'${logDir.replace(/'/g, "''")}'`;
-  return `${RECORD}
+  return `${POWERSHELL_RECORDS}
 Rec 'begin','${WINDOWS_LOG}','1'
 Rec 'now',(Get-Date).ToString('MMM dd, yyyy HH:mm:ss', [Globalization.CultureInfo]::InvariantCulture)
 foreach ($name in @('Plex Media Server.1.log', 'Plex Media Server.log')) {

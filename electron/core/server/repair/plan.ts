@@ -1,6 +1,8 @@
 import { ReclaimError } from '../../common/errors.js';
 import type { InspectReport, InstallReport } from '../inspect-report.js';
 import { serviceLabel, type PlexInstall } from '../install.js';
+import { macHome, macPlistPath } from './defaults-store.js';
+import { registryBackupPath, registryBase } from './registry-store.js';
 import { backupPathFor, backupStamp, journalPathFor } from './remote-file.js';
 import type { RepairStep } from './session.js';
 
@@ -34,6 +36,8 @@ export interface RepairPlan {
   current: { username?: string; accepted: boolean | null };
   backup: string;
   journal: string;
+  /** What holds the settings, in words. */
+  store: string;
   removes: string[];
   writes: string[];
   /** Settings the repair leaves alone on purpose, in words. */
@@ -64,6 +68,65 @@ export interface RepairChoices {
   /** Set the server's cached certificate aside; default: when plex.tv refused its sign-in. */
   renewCertificate?: boolean;
   now?: Date;
+}
+
+/** Where an install's settings are, where their backups and journal go, and how the steps work there, in words. */
+export interface SettingsPlace {
+  /** The file, plist or registry key the plan names. */
+  path: string;
+  /** In words: what holds the settings and how Reclaim changes them. */
+  store: string;
+  backupFor(stamp: string): string;
+  journal: string;
+  stop: string;
+  backupText(backup: string): string;
+  scope: string;
+  start: string;
+  certificates: string[];
+}
+
+export function settingsPlace(install: PlexInstall): SettingsPlace {
+  const location = install.preferences;
+  const service = serviceLabel(install.service);
+  if (location.kind === 'defaults') {
+    const plist = macPlistPath(install);
+    const caches = `${macHome(install)}/Library/Caches/PlexMediaServer`;
+    return {
+      path: plist,
+      store: `macOS defaults domain ${location.domain} of ${location.user}, changed only with the defaults command (never the plist file itself)`,
+      backupFor: (stamp) => backupPathFor(plist, stamp),
+      journal: journalPathFor(plist),
+      stop: `Quit Plex in ${location.user}'s session (osascript: tell app "Plex Media Server" to quit; SIGTERM if it will not quit) and check that it really stopped`,
+      backupText: (backup) => `Back up the settings with defaults export to ${backup}`,
+      scope: 'through defaults (export, change those keys only, import; each value keeps its type, and the new token is never in a command line); no other setting changes',
+      start: `Open Plex in ${location.user}'s session (launchctl asuser, open -a "Plex Media Server") and wait until it answers`,
+      certificates: [`${caches}/cert-v2.p12`, `${caches}/certificate.p12`],
+    };
+  }
+  if (location.kind === 'registry') {
+    return {
+      path: location.key,
+      store: `the Windows registry key ${location.key}`,
+      backupFor: (stamp) => registryBackupPath(install, stamp),
+      journal: `${registryBase(install)}.reclaim-journal`,
+      stop: 'Stop Plex (first a service that wraps it, if there is one; then taskkill /im "Plex Media Server.exe", and taskkill /f /t only if it will not close) and check that it really stopped',
+      backupText: (backup) => `Back up the registry key with reg export to ${backup}`,
+      scope: 'value by value, each keeping its registry type, the new token never in a command line; no other value changes',
+      start: 'Start Plex so that it outlives the SSH session (its service, or a scheduled task in your desktop session, or WMI) and wait until it answers',
+      certificates: [`${install.dataDir}\\Cache\\cert-v2.p12`, `${install.dataDir}\\Cache\\certificate.p12`],
+    };
+  }
+  return {
+    path: location.path,
+    store: `the file ${location.path}`,
+    backupFor: (stamp) => backupPathFor(location.path, stamp),
+    journal: journalPathFor(location.path),
+    stop: `Stop Plex (${service}) and check that it really stopped`,
+    backupText: (backup) => `Back up the Preferences to ${backup} (same owner and mode)`,
+    scope: 'nothing else in the file changes',
+    start: 'Start Plex and wait until it answers',
+    certificates: [`${install.dataDir}/Cache/cert-v2.p12`, `${install.dataDir}/Cache/certificate.p12`],
+  };
 }
 
 /** The install the repair is about: the one answering through the tunnel, as inspect chose it. */
@@ -115,7 +178,8 @@ export function chooseMode(entry: InstallReport): { mode: RepairMode; why: strin
 export function planRepair(entry: InstallReport, choices: RepairChoices = {}): RepairPlan {
   const { install } = entry;
   const preferences = entry.preferences!;
-  const path = install.preferences.kind === 'file' ? install.preferences.path : install.description;
+  const place = settingsPlace(install);
+  const path = place.path;
   const chosen = chooseMode(entry);
   const mode = choices.mode ?? chosen.mode;
   const forced = choices.mode !== undefined && choices.mode !== chosen.mode;
@@ -135,22 +199,22 @@ export function planRepair(entry: InstallReport, choices: RepairChoices = {}): R
     ? ['PlexOnlineToken', 'PlexOnlineUsername', 'PlexOnlineMail', ...(preferences.acceptedEula === undefined ? ['AcceptedEULA="1"'] : []), ...(preferences.publishServer === undefined ? ['PublishServerOnPlexOnlineKey="1"'] : [])]
     : [];
   const stamp = backupStamp(choices.now ?? new Date());
-  const backup = backupPathFor(path, stamp);
+  const backup = place.backupFor(stamp);
   const running = install.running !== false;
   const certificate = renew
-    ? { files: [`${install.dataDir}/Cache/cert-v2.p12`, `${install.dataDir}/Cache/certificate.p12`], why: 'plex.tv refused the server\'s old sign-in (as after a password reset), so its cached certificate is set aside and Plex fetches a new one. Reclaim does this once per repair: each new certificate counts against a rate limit.' }
+    ? { files: place.certificates, why: 'plex.tv refused the server\'s old sign-in (as after a password reset), so its cached certificate is set aside and Plex fetches a new one. Reclaim does this once per repair: each new certificate counts against a rate limit.' }
     : undefined;
   const steps: PlannedStep[] = [
     ...(mode === 'offline' ? [{ step: 'claim' as const, text: `Claim the server at plex.tv from this computer, as Plex itself would (machine ${preferences.machineIdentifier}), before anything on the server changes` }] : []),
-    { step: 'stop', text: running ? `Stop Plex (${serviceLabel(install.service)}) and check that it really stopped` : 'Check that Plex is not running' },
-    { step: 'backup', text: `Back up the Preferences to ${backup} (same owner and mode)` },
+    { step: 'stop', text: running ? place.stop : 'Check that Plex is not running' },
+    { step: 'backup', text: place.backupText(backup) },
     {
       step: 'write',
       text: mode === 'signout'
-        ? `Remove ${SIGN_IN_KEYS_REMOVED.join(', ')} from the Preferences; nothing else in the file changes`
-        : `Write the new sign-in (${writes.join(', ')}) and remove PlexOnlineHome; nothing else in the file changes${certificate ? '; set the cached certificate aside' : ''}`,
+        ? `Remove ${SIGN_IN_KEYS_REMOVED.join(', ')}; ${place.scope}`
+        : `Write the new sign-in (${writes.join(', ')}) and remove PlexOnlineHome; ${place.scope}${certificate ? '; set the cached certificate aside' : ''}`,
     },
-    { step: 'start', text: 'Start Plex and wait until it answers' },
+    { step: 'start', text: place.start },
     ...(mode === 'signout' ? [{ step: 'claim' as const, text: 'Claim the server through the tunnel for your account' }] : []),
     { step: 'verify', text: 'Check that Plex says it is claimed and signed in, and that its log shows no new errors from plex.tv' },
   ];
@@ -171,7 +235,8 @@ export function planRepair(entry: InstallReport, choices: RepairChoices = {}): R
     accountText,
     current: { username: entry.signIn.username, accepted: entry.signIn.accepted },
     backup,
-    journal: journalPathFor(path),
+    journal: place.journal,
+    store: place.store,
     removes: [...SIGN_IN_KEYS_REMOVED],
     writes,
     keeps,
@@ -183,29 +248,31 @@ export function planRepair(entry: InstallReport, choices: RepairChoices = {}): R
 
 export function planUndo(entry: InstallReport, backups: string[], now = new Date()): UndoPlan {
   const { install } = entry;
-  const path = install.preferences.kind === 'file' ? install.preferences.path : install.description;
+  const place = settingsPlace(install);
+  const path = place.path;
   const restore = backups.at(-1);
   if (!restore) {
     throw new ReclaimError(
       'REPAIR_NOT_POSSIBLE',
       `There is no backup Reclaim made beside ${path}, so there is nothing to undo.`,
-      'Nothing was changed. Undo puts back the newest backup a repair made (Preferences.xml.reclaim-backup-…).',
+      'Nothing was changed. Undo puts back the newest backup a repair made (named …reclaim-backup-<time>).',
       { reason: 'no-backup' },
     );
   }
-  const backup = backupPathFor(path, backupStamp(now));
+  const backup = place.backupFor(backupStamp(now));
+  const restoreHow = install.preferences.kind === 'defaults' ? ' (defaults import)' : install.preferences.kind === 'registry' ? ' (reg import; values the backup does not hold are removed)' : '';
   return {
     action: 'undo',
     install,
     preferences: path,
     restore,
     backup,
-    journal: journalPathFor(path),
+    journal: place.journal,
     steps: [
-      { step: 'stop', text: `Stop Plex (${serviceLabel(install.service)}) and check that it really stopped` },
-      { step: 'backup', text: `Keep the Preferences as they are now in ${backup}` },
-      { step: 'write', text: `Put back ${restore}` },
-      { step: 'start', text: 'Start Plex and wait until it answers' },
+      { step: 'stop', text: place.stop },
+      { step: 'backup', text: `Keep the settings as they are now in ${backup}` },
+      { step: 'write', text: `Put back ${restore}${restoreHow}` },
+      { step: 'start', text: place.start },
       { step: 'verify', text: 'Check that Plex answers as the same server' },
     ],
     notes: install.notes,
@@ -235,6 +302,7 @@ export function planEvent(plan: RepairPlan | UndoPlan): Record<string, unknown> 
     account: plan.account ?? null,
     accountText: plan.accountText,
     current: { username: plan.current.username ?? null, accepted: plan.current.accepted },
+    store: plan.store,
     removes: plan.removes,
     writes: plan.writes,
     keeps: plan.keeps,
@@ -250,7 +318,7 @@ export function planText(plan: RepairPlan | UndoPlan): string {
   } else {
     lines.push(
       `Repair the Plex sign-in of ${plan.install.description}:`,
-      `  Preferences: ${plan.preferences} (machine ${plan.machineIdentifier})`,
+      `  Settings: ${plan.store} (machine ${plan.machineIdentifier})`,
       `  Signed in now as: ${plan.current.username ?? 'nobody'}${plan.current.accepted === false ? ' (plex.tv no longer accepts it)' : plan.current.accepted === true ? ' (plex.tv accepts it)' : ''}`,
       `  Will belong to: ${plan.accountText}`,
       `  Way: ${plan.mode === 'signout' ? 'sign out, then claim through the tunnel' : 'offline claim'}. ${plan.why}`,

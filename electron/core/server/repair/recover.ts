@@ -1,6 +1,5 @@
 import { log } from '../../common/log.js';
 import { summarise } from '../preferences.js';
-import { preferenceValues, readPreferencesDocument } from './preferences-edit.js';
 import { recoveryFor } from './journal.js';
 import type { RepairSession } from './session.js';
 
@@ -61,7 +60,7 @@ async function holdsWorkingSignIn(session: RepairSession): Promise<boolean> {
   const snapshot = await session.files.snapshot();
   let token: string | undefined;
   try {
-    token = summarise(preferenceValues(readPreferencesDocument(snapshot.content, session.files.paths.preferences)), session.files.paths.preferences).token?.reveal();
+    token = summarise(session.files.values(snapshot), session.files.paths.preferences).token?.reveal();
   } catch {
     return false;
   }

@@ -7,6 +7,7 @@ import { MAX_PREFERENCES_BYTES } from '../preferences.js';
 import { readRecords, RECORD_HELPERS, type ProbeRecord } from '../records.js';
 import { formatJournal, parseJournal, type Journal } from './journal.js';
 import { posixCksum } from './posix-cksum.js';
+import { editPreferences, preferenceValues, readPreferencesDocument, type PreferencesChanges } from './preferences-edit.js';
 
 // The repair's file work on the server, in fixed POSIX sh scripts that run as root under BusyBox
 // ash, dash or bash: a lock, the journal, a backup beside the original (cp -p keeps owner, mode
@@ -49,6 +50,30 @@ export interface Snapshot extends FileFacts {
   content: string;
   /** Where it was backed up, when asked to. */
   backup?: string;
+  /** The settings by name, when the store reads them one by one (the Windows registry). */
+  values?: Map<string, string>;
+  /** Each setting's value kind there (REG_SZ, REG_DWORD…). */
+  kinds?: Map<string, string>;
+}
+
+/**
+ * Where Plex keeps its settings, as the repair works on them: Preferences.xml (RemoteFiles), macOS
+ * defaults (DefaultsStore) or the Windows registry (RegistryStore). Each takes the server's repair
+ * lock, keeps the journal, backs up, writes only the sign-in keys and puts a backup back.
+ */
+export interface PreferencesStore {
+  readonly paths: { preferences: string; journal: string };
+  open(): Promise<OpenedFiles>;
+  snapshot(options?: { backup?: string; journal?: Journal }): Promise<Snapshot>;
+  /** The settings a snapshot holds, by name (throws PLEX_PREFERENCES_UNREADABLE when it cannot tell). */
+  values(snapshot: Snapshot): Map<string, string>;
+  /** Makes `changes` (null: remove) to the settings, only if they are still as in `snapshot`; returns the new fingerprint. */
+  writeChanges(changes: PreferencesChanges, snapshot: Snapshot, journal: Journal): Promise<string>;
+  restore(backup: string, journal: Journal): Promise<string>;
+  setAsideCertificates(stamp: string): Promise<string[]>;
+  clearJournal(): Promise<void>;
+  writeJournal(journal: Journal): Promise<void>;
+  close(options?: { keepJournal?: boolean }): Promise<void>;
 }
 
 const SCRIPT = 'reclaim-repair';
@@ -83,7 +108,7 @@ export function fingerprintLike(serverFingerprint: string, content: string): str
 
 // The helpers every script starts with. X runs a command where the files are (on the server, or
 // in the container); XI does so with standard input.
-function prelude(files: RepairFiles, run: string): string {
+function prelude(files: RepairFiles, run: string, extra = ''): string {
   const access = files.access.via === 'container'
     ? `X() { ${files.access.runtime} exec ${shellQuote(files.access.id)} "$@"; }\nXI() { ${files.access.runtime} exec -i ${shellQuote(files.access.id)} "$@"; }`
     : 'X() { "$@"; }\nXI() { "$@"; }';
@@ -110,6 +135,7 @@ jw() { if ! jw_err=$(printf '%s\n' "$@" | XI sh -c 'cat > "$1.tmp" && mv -f "$1.
 owner() { X cat "$R$L/owner" 2>/dev/null | sed -n "s/^$1=//p"; }
 ours() { [ "$(owner run)" = "$ME" ] || fail lock "another run holds the lock"; }
 rec begin ${SCRIPT} 1`,
+    extra,
   ].join('\n');
 }
 
@@ -152,13 +178,46 @@ since=%s
 began=%s
 ' "$ME" "$(session)" "$now" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" | XI sh -c 'cat > "$1"' sh "$R$L/owner"`;
 
-export class RemoteFiles {
+export class RemoteFiles implements PreferencesStore {
   constructor(
-    private readonly files: RepairFiles,
-    private readonly privilege: Privilege,
-    private readonly run: string,
-    private readonly reason: string,
+    protected readonly files: RepairFiles,
+    protected readonly privilege: Privilege,
+    protected readonly run: string,
+    protected readonly reason: string,
   ) {}
+
+  values(snapshot: Snapshot): Map<string, string> {
+    return preferenceValues(readPreferencesDocument(snapshot.content, this.files.preferences));
+  }
+
+  /** The file with `changes` made as XML (every other byte kept), written as `write` does. */
+  writeChanges(changes: PreferencesChanges, snapshot: Snapshot, journal: Journal): Promise<string> {
+    return this.write(editPreferences(readPreferencesDocument(snapshot.content, this.files.preferences), changes), snapshot, journal);
+  }
+
+  /** How open() tells what the Preferences are: one record, file/missing/link/notfile. */
+  protected fileCheck(): string[] {
+    return [
+      'if X test -L "$R$P"; then rec link "$(X readlink "$R$P" | clean)"',
+      'elif ! X test -e "$R$P"; then rec missing',
+      'elif ! X test -f "$R$P"; then rec notfile',
+      'else rec file "$(st "$P")" "$(fp "$P")"; fi',
+    ];
+  }
+
+  /** Lines for the prelude of every script, after the common helpers. */
+  protected extraPrelude(): string {
+    return '';
+  }
+
+  /** The scripts can run as the SSH user (no sudo): where that user owns everything they touch. */
+  protected async asUser(): Promise<boolean> {
+    return false;
+  }
+
+  protected certificateDir(): string {
+    return `${this.files.dataDir}/Cache`;
+  }
 
   get paths(): { preferences: string; journal: string } {
     return { preferences: this.files.preferences, journal: journalPathFor(this.files.preferences) };
@@ -169,10 +228,7 @@ export class RemoteFiles {
     const records = await this.runScript([
       LOCK,
       'if X test -f "$R$J"; then printf \'journal\\001\'; X cat "$R$J" | head -c 65536 | clean; printf \'\\000\'; fi',
-      'if X test -L "$R$P"; then rec link "$(X readlink "$R$P" | clean)"',
-      'elif ! X test -e "$R$P"; then rec missing',
-      'elif ! X test -f "$R$P"; then rec notfile',
-      'else rec file "$(st "$P")" "$(fp "$P")"; fi',
+      ...this.fileCheck(),
       `X sh -c 'for f in "$1"${BACKUP_SUFFIX}*; do if [ -f "$f" ]; then printf "%s\\n" "$f"; fi; done' sh "$R$P" | while IFS= read -r bk; do rec backup "\${bk#"$R"}"; done`,
       'rec space "$(X df -Pk "$R$P" 2>/dev/null | tail -n 1 | { read -r a b c d e; echo "$d"; })"',
     ], 'look at Plex\'s Preferences and take the repair lock');
@@ -290,7 +346,7 @@ export class RemoteFiles {
 
   /** Renames the server's cached certificates aside (plex-repair.md §6.7), so Plex fetches new ones. */
   async setAsideCertificates(stamp: string): Promise<string[]> {
-    const cache = `${this.files.dataDir}/Cache`;
+    const cache = this.certificateDir();
     const records = await this.runScript([
       'ours',
       `for cert in cert-v2.p12 certificate.p12; do cert=${shellQuote(cache)}/$cert`,
@@ -318,13 +374,16 @@ export class RemoteFiles {
     ], 'release the repair lock');
   }
 
-  private async runScript(lines: string[], what: string, stdin?: string): Promise<ProbeRecord[]> {
-    const script = [prelude(this.files, this.run), ...lines, 'rec end'].join('\n');
-    const result = await this.privilege.asRoot(script, what, this.reason, { timeoutMs: TIMEOUT_MS, maxOutputBytes: OUTPUT_BYTES, stdin });
+  protected async runScript(lines: string[], what: string, stdin?: string): Promise<ProbeRecord[]> {
+    const script = [prelude(this.files, this.run, this.extraPrelude()), ...lines, 'rec end'].join('\n');
+    const options = { timeoutMs: TIMEOUT_MS, maxOutputBytes: OUTPUT_BYTES, stdin };
+    const result = await this.asUser()
+      ? await this.privilege.asUser(script, what, options)
+      : await this.privilege.asRoot(script, what, this.reason, options);
     return readRecords(result.stdout, SCRIPT, what);
   }
 
-  private throwIfFailed(records: ProbeRecord[]): void {
+  protected throwIfFailed(records: ProbeRecord[]): void {
     const failed = records.find((record) => record.kind === 'failed');
     if (!failed) return;
     const [step = '', said = ''] = failed.fields;
@@ -353,13 +412,13 @@ export class RemoteFiles {
   }
 }
 
-function factsFrom(record: ProbeRecord): FileFacts {
+export function factsFrom(record: ProbeRecord): FileFacts {
   const [ownerMode = '', fingerprint = ''] = record.fields;
   const [owner = '', mode = ''] = ownerMode.trim().split(' ');
   return { owner, mode, fingerprint: fingerprint.trim() };
 }
 
 /** The journal's lines as quoted shell words for `jw`. */
-function journalWords(journal: Journal): string {
+export function journalWords(journal: Journal): string {
   return formatJournal(journal).map(shellQuote).join(' ');
 }

@@ -5,10 +5,11 @@ import type { PmsIdentity } from '../../plex/pms.js';
 import { readLog, type LogFinding } from '../log-findings.js';
 import { summarise } from '../preferences.js';
 import { readInstall } from '../read-install.js';
+import { logsFrom, powershellCommand, windowsLogScript } from '../windows.js';
 import type { Journal } from './journal.js';
 import type { RepairMode, RepairPlan } from './plan.js';
-import { editPreferences, preferenceValues, readPreferencesDocument, type PreferencesChanges } from './preferences-edit.js';
-import { backupStamp, type Snapshot } from './remote-file.js';
+import type { PreferencesChanges } from './preferences-edit.js';
+import { backupStamp } from './remote-file.js';
 import type { RepairSession } from './session.js';
 
 // The repair itself, Plex's "manual" claim done for the person (plex-repair.md §4, §6), one of two
@@ -54,9 +55,9 @@ export async function repairSignIn(session: RepairSession, plan: RepairPlan, sou
     journal = { ...journal, state: 'backed-up', backup, original: snapshot.fingerprint };
     session.notice({ event: 'backup', path: backup });
 
-    const next = editedPreferences(snapshot, plan, signIn);
+    const changes = signInChangesFor(files.values(snapshot), plan, signIn);
     await session.step('write', async () => {
-      journal = { ...journal, state: 'written', written: await files.write(next, snapshot, journal) };
+      journal = { ...journal, state: 'written', written: await files.writeChanges(changes, snapshot, journal) };
       if (plan.certificate) {
         certificates.push(...await files.setAsideCertificates(backupStamp(session.now)));
         if (certificates.length) session.notice({ event: 'certificate', paths: certificates });
@@ -84,10 +85,8 @@ export async function repairSignIn(session: RepairSession, plan: RepairPlan, sou
   }
 }
 
-/** The Preferences with the sign-in changed the chosen way, after checking they are still this server's. */
-function editedPreferences(snapshot: Snapshot, plan: RepairPlan, signIn: ServerSignIn | undefined): string {
-  const document = readPreferencesDocument(snapshot.content, plan.preferences);
-  const values = preferenceValues(document);
+/** The sign-in changed the chosen way, after checking the settings are still this server's. */
+function signInChangesFor(values: Map<string, string>, plan: RepairPlan, signIn: ServerSignIn | undefined): PreferencesChanges {
   const summary = summarise(values, plan.preferences);
   if (summary.machineIdentifier !== plan.machineIdentifier) {
     throw new ReclaimError(
@@ -97,7 +96,7 @@ function editedPreferences(snapshot: Snapshot, plan: RepairPlan, signIn: ServerS
       { step: 'write', reason: 'changed' },
     );
   }
-  return editPreferences(document, signInChanges(plan.mode, values, signIn));
+  return signInChanges(plan.mode, values, signIn);
 }
 
 export function signInChanges(mode: RepairMode, values: ReadonlyMap<string, string>, signIn?: ServerSignIn): PreferencesChanges {
@@ -171,7 +170,11 @@ async function identityOnceStarted(identity: () => Promise<PmsIdentity>): Promis
 
 /** Log findings from Plex's latest start on (the lines before it are the old sign-in's). */
 async function logSinceStart(session: RepairSession): Promise<LogFinding[]> {
-  const files = await readInstall(session.install, session.context.privilege, { root: session.context.root, asRoot: true });
+  const { install, context } = session;
+  const files = install.platform === 'windows'
+    ? logsFrom((await context.privilege.shell(powershellCommand(windowsLogScript(install.logDir)), { timeoutMs: 60_000, maxOutputBytes: 1024 * 1024 })).stdout)
+    // On a Mac the account that runs Plex reads its own log; elsewhere the log may be root's to read.
+    : await readInstall(install, context.privilege, { root: context.root, asRoot: install.platform !== 'macos' });
   if (!files.log) return [];
   const lines = files.log.split('\n');
   let lastBanner = -1;

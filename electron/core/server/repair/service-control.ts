@@ -24,13 +24,25 @@ export interface CommandOutcome {
   output: string;
 }
 
+/** Stopping, starting and watching one install's Plex: ServiceControl (POSIX servers, macOS), WindowsControl. */
+export interface PlexControl {
+  /** The platform has commands to stop and start Plex (not QNAP's App Center or WD's dashboard). */
+  readonly controllable: boolean;
+  stop(): Promise<CommandOutcome>;
+  /** A harder stop for a Plex that did not stop when asked (Windows: taskkill /f /t); `how` says what it did. */
+  forceStop?(): Promise<CommandOutcome & { how: string }>;
+  start(): Promise<CommandOutcome>;
+  status(): Promise<string | undefined>;
+  processes(): Promise<PlexProcess[]>;
+}
+
 /** Where to look for the install's processes, so another install's Plex is not mistaken for it. */
 type Scope =
   | { kind: 'host'; cgroups: 'native' | 'snap' | 'any' }
   | { kind: 'container'; runtime: string; id: string; whole: boolean }
   | { kind: 'jail'; name: string };
 
-export class ServiceControl {
+export class ServiceControl implements PlexControl {
   constructor(
     private readonly install: PlexInstall,
     private readonly privilege: Privilege,
@@ -44,11 +56,37 @@ export class ServiceControl {
   }
 
   stop(): Promise<CommandOutcome> {
+    if (this.install.platform === 'macos') return this.mac(MAC_QUIT, 'quit Plex Media Server');
     return this.command(this.install.service.stop, 'stop Plex Media Server');
   }
 
   start(): Promise<CommandOutcome> {
+    if (this.install.platform === 'macos') return this.mac(MAC_OPEN, 'open Plex Media Server');
     return this.command(this.install.service.start, 'start Plex Media Server');
+  }
+
+  /** macOS only: the app that did not quit when asked gets SIGTERM (it saves its settings as on a quit). */
+  get forceStop(): PlexControl['forceStop'] {
+    if (this.install.platform !== 'macos') return undefined;
+    return async () => ({ ...await this.mac(MAC_TERM, 'stop Plex Media Server'), how: 'sent SIGTERM to Plex Media Server (pkill), as it did not quit when asked' });
+  }
+
+  /**
+   * A command in the macOS user's session: from root, \`launchctl asuser <uid>\` puts it in their
+   * GUI (Aqua) bootstrap, where the app runs, and sudo -u makes it theirs (plex-repair.md §2.1).
+   */
+  private async mac(command: string, what: string): Promise<CommandOutcome> {
+    const records = await this.run([
+      `U=${shellQuote(this.install.runsAs ?? '')}; uid=$(id -u "$U" 2>/dev/null)`,
+      'if [ "$(id -un)" = "$U" ]; then AS() { "$@"; }; GUI() { "$@"; }',
+      'else AS() { sudo -n -H -u "$U" "$@"; }; GUI() { launchctl asuser "$uid" sudo -n -H -u "$U" "$@"; }; fi',
+      'PMS=\'^Plex Media Serve(r)?$\'',
+      command,
+      'rec ran "$s" "$(printf \'%s\' "$o" | head -c 4000 | clean)"',
+    ], what);
+    const ran = records.find((record) => record.kind === 'ran');
+    const exit = Number(ran?.fields[0]);
+    return { exit: Number.isFinite(exit) ? exit : null, output: printable(ran?.fields[1] ?? '') };
   }
 
   /** What the service manager says, when it has a status command (systemd: active, failed…). */
@@ -88,7 +126,10 @@ export class ServiceControl {
 
   private async run(lines: string[], what: string) {
     const script = ['LC_ALL=C; export LC_ALL', RECORD_HELPERS, `rec begin ${SCRIPT} 1`, ...lines, 'rec end'].join('\n');
-    const result = await this.privilege.asRoot(script, what, this.reason, { timeoutMs: SCRIPT_TIMEOUT_MS, maxOutputBytes: 256 * 1024 });
+    const options = { timeoutMs: SCRIPT_TIMEOUT_MS, maxOutputBytes: 256 * 1024 };
+    // On a Mac signed in as the account that runs Plex, everything is that account's: no sudo.
+    const asUser = this.install.platform === 'macos' && (await this.privilege.whoAmI()).user === this.install.runsAs;
+    const result = asUser ? await this.privilege.asUser(script, what, options) : await this.privilege.asRoot(script, what, this.reason, options);
     return readRecords(result.stdout, SCRIPT, what);
   }
 }
@@ -110,6 +151,16 @@ function inScope(cgroup: string, cgroups: 'native' | 'snap' | 'any'): boolean {
   if (cgroups === 'snap') return snap;
   return !snap && !/docker|libpod|kubepods/.test(cgroup);
 }
+
+// Quit asks the app (it saves and exits as from its menu); if osascript itself fails (no GUI
+// session, an Automation prompt nobody can answer), SIGTERM is the fallback. pkill matches the
+// process name, which the kernel may cut to 16 characters ("Plex Media Serve"), as an extended
+// regular expression; never -f, whose pattern would match this very script's shell. Open starts the app in
+// the user's session, so it outlives the SSH connection.
+const MAC_QUIT = String.raw`o=$(GUI osascript -e 'tell app "Plex Media Server" to quit' 2>&1 </dev/null); s=$?
+if [ "$s" != 0 ]; then t=$(AS pkill -TERM "$PMS" 2>&1); s=$?; o="osascript: $o; pkill -TERM: exit $s $t"; fi`;
+const MAC_TERM = String.raw`o=$(AS pkill -TERM "$PMS" 2>&1); s=$?`;
+const MAC_OPEN = String.raw`o=$(GUI open -a 'Plex Media Server' 2>&1 </dev/null); s=$?`;
 
 // Linux: every process whose name starts with "Plex" ("Plex Media Serv", "Plex Tuner Serv"…,
 // cut to 15 characters), with its cgroup; elsewhere `ps`.

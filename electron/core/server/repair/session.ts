@@ -6,8 +6,11 @@ import type { PmsClient, PmsIdentity } from '../../plex/pms.js';
 import type { PlexInstall } from '../install.js';
 import type { Privilege } from '../privilege.js';
 import type { Journal, JournalAction } from './journal.js';
-import { RemoteFiles, type OpenedFiles } from './remote-file.js';
-import { ServiceControl, wouldNotStop, type PlexProcess } from './service-control.js';
+import { DefaultsStore } from './defaults-store.js';
+import { currentUserSubkey, RegistryStore } from './registry-store.js';
+import { RemoteFiles, type OpenedFiles, type PreferencesStore } from './remote-file.js';
+import { ServiceControl, wouldNotStop, type PlexControl, type PlexProcess } from './service-control.js';
+import { WindowsControl } from './windows-control.js';
 
 // One repair (or undo) of one install, from taking the server's lock to giving it back: the steps
 // as they happen, the journal before and after each, and the roll-back that puts the backup back
@@ -20,6 +23,9 @@ export type RepairNotice =
   | { event: 'backup'; path: string }
   | { event: 'certificate'; paths: string[] }
   | { event: 'leftover-processes'; processes: string[] }
+  | { event: 'forced-stop'; detail: string }
+  /** macOS did not let Reclaim open Plex: the person is asked to, and Reclaim waits for it. */
+  | { event: 'reopen-plex'; detail: string }
   | { event: 'rolled-back'; restored: boolean; started: boolean; detail: string }
   | { event: 'recovered'; outcome: 'finished' | 'rolled-back' | 'cleared'; detail: string; backup?: string };
 
@@ -60,38 +66,24 @@ export class RepairSession {
     readonly run: string,
     readonly install: PlexInstall,
     readonly context: RepairContext,
-    readonly files: RemoteFiles,
-    readonly service: ServiceControl,
+    readonly files: PreferencesStore,
+    readonly service: PlexControl,
     readonly opened: OpenedFiles,
   ) {}
 
   /** Takes the server's repair lock for this install and reads what is there. */
   static async open(install: PlexInstall, context: RepairContext): Promise<RepairSession> {
-    if (install.preferences.kind !== 'file') {
-      throw new ReclaimError(
-        'REPAIR_NOT_POSSIBLE',
-        `Reclaim cannot yet repair the sign-in of ${install.description}, whose settings are in ${install.preferences.kind === 'registry' ? 'the Windows registry' : 'macOS defaults'}.`,
-        install.preferences.kind === 'registry'
-          ? 'Quit Plex from its tray icon, delete PlexOnlineToken, PlexOnlineUsername, PlexOnlineMail and PlexOnlineHome under HKEY_CURRENT_USER\\Software\\Plex, Inc.\\Plex Media Server (reg export it first), start Plex and run reclaim claim.'
-          : 'Quit Plex, run defaults export com.plexapp.plexmediaserver ~/plex-backup.plist, then defaults delete com.plexapp.plexmediaserver PlexOnlineToken (and PlexOnlineUsername, PlexOnlineMail, PlexOnlineHome), reopen Plex and run reclaim claim.',
-        { reason: 'unsupported' },
-      );
-    }
-    if (/[\u0000-\u001f]/.test(install.preferences.path)) {
-      throw new ReclaimError('REPAIR_NOT_POSSIBLE', 'The path of Plex\'s Preferences holds control characters; Reclaim will not work on it.', 'Move Plex\'s data to a folder with a plain name.', { reason: 'not-a-file' });
-    }
     const reason = `repair Plex's sign-in (${install.description})`;
-    const service = new ServiceControl(install, context.privilege, reason, context.root);
     const run = randomBytes(8).toString('hex');
-    const files = new RemoteFiles({ preferences: install.preferences.path, dataDir: install.dataDir, access: install.files, root: context.root ?? '' }, context.privilege, run, reason);
+    const { files, service } = await storeFor(install, context, run, reason);
     const opened = await files.open();
-    const refusal = refuseToStart(opened, install.preferences.path);
+    const refusal = refuseToStart(opened, files.paths.preferences);
     if (refusal) {
       await files.close({ keepJournal: true });
       throw refusal;
     }
     const session = new RepairSession(run, install, context, files, service, opened);
-    log.info(`repair ${run}: took the lock on ${install.preferences.path}${opened.tookOverLock ? ' (left by a run whose connection is gone)' : ''}${opened.journal ? `; found the journal of run ${opened.journal.run} (${opened.journal.action}, ${opened.journal.state})` : ''}`);
+    log.info(`repair ${run}: took the lock on ${files.paths.preferences}${opened.tookOverLock ? ' (left by a run whose connection is gone)' : ''}${opened.journal ? `; found the journal of run ${opened.journal.run} (${opened.journal.action}, ${opened.journal.state})` : ''}`);
     return session;
   }
 
@@ -142,10 +134,19 @@ export class RepairSession {
     const outcome = await this.service.stop();
     const said = outcome.exit !== 0 && outcome.output ? outcome.output.replace(/\s+/g, ' ').trim().slice(0, 200) : undefined;
     let left: PlexProcess[] = [];
-    await this.poll(limit, async () => {
+    const gone = async () => {
       left = await this.service.processes();
       return left.length === 0;
-    });
+    };
+    // Where the platform has a harder stop, it gets half the time to stop when asked, then that.
+    const forceStop = this.service.forceStop?.bind(this.service);
+    await this.poll(forceStop ? limit / 2 : limit, gone);
+    if (forceStop && left.some(isPmsItself)) {
+      const forced = await forceStop();
+      log.info(`repair ${this.run}: ${forced.how} (exit ${forced.exit})`);
+      this.notice({ event: 'forced-stop', detail: forced.how });
+      await this.poll(limit / 2, gone);
+    }
     if (left.some(isPmsItself)) throw wouldNotStop(left, Math.round(limit / 1000), said);
     if (left.length) this.notice({ event: 'leftover-processes', processes: left.map((process) => `${process.name} (pid ${process.pid})`) });
   }
@@ -154,9 +155,15 @@ export class RepairSession {
   async startPlex(): Promise<PmsIdentity> {
     const limit = this.context.limits?.startWaitMs ?? DEFAULT_START_WAIT_MS;
     let said: string | undefined;
+    let waitForPerson = false;
     if (this.service.controllable) {
       const outcome = await this.service.start();
       if (outcome.exit !== 0) said = outcome.output.replace(/\s+/g, ' ').trim().slice(0, 200) || `exit status ${outcome.exit}`;
+      // From a plain SSH session (no root for launchctl asuser) macOS may refuse to open an app.
+      if (outcome.exit !== 0 && this.install.platform === 'macos') {
+        waitForPerson = true;
+        this.notice({ event: 'reopen-plex', detail: `macOS did not let Reclaim open Plex Media Server (${said}). Open it on the Mac now (Applications, as ${this.install.runsAs ?? 'the account that runs it'}); Reclaim waits ${Math.round(limit / 1000)} s for it.` });
+      }
     }
     let identity: PmsIdentity | undefined;
     let state: string | undefined;
@@ -172,7 +179,7 @@ export class RepairSession {
       if (++looks % 3 === 0) {
         state = await this.service.status();
         if (state && /^(failed|inactive|dead)/.test(state)) return true;
-        if (!state && this.service.controllable && looks >= 9 && (await this.running()).length === 0) return true;
+        if (!state && this.service.controllable && !waitForPerson && looks >= 9 && (await this.running()).length === 0) return true;
       }
       return false;
     });
@@ -180,7 +187,7 @@ export class RepairSession {
     throw new ReclaimError(
       'PMS_WOULD_NOT_START',
       `Plex Media Server did not come back after Reclaim started it${state ? ` (${this.install.service.manager} says "${state}")` : ''}${said ? `; the start command said: ${said}` : ''}.`,
-      `Look at Plex's log (${this.install.logDir}) and its service on the server (for example "systemctl status plexmediaserver"), then start it again.`,
+      startFix(this.install),
       { state },
     );
   }
@@ -269,6 +276,50 @@ export class RepairSession {
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   }
+}
+
+/** The store of the install's settings and the control of its Plex, or why Reclaim will not repair it. */
+async function storeFor(install: PlexInstall, context: RepairContext, run: string, reason: string): Promise<{ files: PreferencesStore; service: PlexControl }> {
+  const location = install.preferences;
+  if (location.kind === 'file') {
+    if (/[\u0000-\u001f]/.test(location.path)) {
+      throw new ReclaimError('REPAIR_NOT_POSSIBLE', 'The path of Plex\'s Preferences holds control characters; Reclaim will not work on it.', 'Move Plex\'s data to a folder with a plain name.', { reason: 'not-a-file' });
+    }
+    const files = new RemoteFiles({ preferences: location.path, dataDir: install.dataDir, access: install.files, root: context.root ?? '' }, context.privilege, run, reason);
+    return { files, service: new ServiceControl(install, context.privilege, reason, context.root) };
+  }
+  if (location.kind === 'defaults') {
+    if (/[\u0000-\u001f]/.test(`${install.dataDir}${location.user}${location.domain}`) || !location.user) {
+      throw new ReclaimError('REPAIR_NOT_POSSIBLE', `Reclaim cannot tell which macOS account's settings to repair (${location.user || 'no account'}).`, 'Start Plex on the Mac, so Reclaim sees which account runs it, then try again.', { reason: 'not-a-file' });
+    }
+    const files = new DefaultsStore({ ...install, preferences: location }, context.privilege, run, reason, context.root ?? '');
+    return { files, service: new ServiceControl(install, context.privilege, reason, context.root) };
+  }
+  // Windows: HKCU is the SSH account's hive, so it must be the account that runs Plex.
+  const shell = context.privilege.shell;
+  const service = new WindowsControl(install, shell);
+  const owners = await service.owners();
+  const other = owners.processes.find((process) => process.sid && process.sid !== owners.me);
+  if (!currentUserSubkey(install) || other) {
+    throw new ReclaimError(
+      'REPAIR_NOT_POSSIBLE',
+      `Plex Media Server on this PC runs as ${install.runsAs ?? 'another account'}${other ? ` (process ${other.pid}, account ${other.sid})` : ''}, not as the account you signed in with over SSH. Its settings are in that account's registry, and Reclaim stops, edits and starts Plex only as the account that runs it.`,
+      `Connect over SSH as the Windows account that runs Plex (${install.runsAs ?? 'the one signed in on the PC'}), then run the repair again. Nothing was changed.`,
+      { reason: 'other-user' },
+    );
+  }
+  return { files: new RegistryStore(install, shell, run), service };
+}
+
+/** What to do when Plex did not come back, on its platform. */
+function startFix(install: PlexInstall): string {
+  if (install.platform === 'macos') {
+    return `Open Plex Media Server on the Mac (from Applications, signed in as ${install.runsAs ?? 'the account that runs it'}); once it runs, run "reclaim status" (or "reclaim claim"). Plex's log is in ${install.logDir}.`;
+  }
+  if (install.platform === 'windows') {
+    return `Start Plex Media Server on the Windows PC (Start menu, signed in as ${install.runsAs ?? 'the account that runs it'}); once it runs, run "reclaim status". Plex's log is in ${install.logDir}.`;
+  }
+  return `Look at Plex's log (${install.logDir}) and its service on the server (for example "systemctl status plexmediaserver"), then start it again.`;
 }
 
 /** Why the Preferences cannot be repaired as they are, before anything is stopped. */
