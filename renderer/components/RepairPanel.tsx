@@ -154,7 +154,7 @@ export function RepairPanel(props: {
           {outcome.outcome === 'repaired' ? (
             <>
               <p className="success">Done: the server is claimed{outcome.account ? ` by ${outcome.account}` : ''} and signed in.</p>
-              <p>The Preferences as they were are kept in <code className="wrap">{outcome.backup}</code>.</p>
+              <p>Plex's settings as they were are kept in <code className="wrap">{outcome.backup}</code>.</p>
               {outcome.warnings.map((warning) => <p key={warning} className="warning-text">{warning}</p>)}
             </>
           ) : (
@@ -185,7 +185,7 @@ function PlanView(props: { plan: RepairPlanInfo; steps: Partial<Record<RepairSte
       {plan.recovered && <p className="notice">{plan.recovered}</p>}
       <dl className="facts">
         <dt>Install</dt><dd>{plan.install}</dd>
-        <dt>Preferences</dt><dd><code className="wrap">{plan.preferences}</code></dd>
+        <dt>Plex's settings</dt><dd><code className="wrap">{plan.preferences}</code></dd>
         {plan.action === 'repair' && plan.current && (
           <>
             <dt>Signed in now as</dt>
