@@ -11,14 +11,14 @@
 // Times are process.hrtime.bigint() (CLOCK_MONOTONIC), which other processes on this machine
 // share, as nanoseconds in decimal strings.
 //
-// Usage: node link-relay.mjs <oneWayMs> <targetHost> <targetPort>
+// Usage: node link-relay.mjs <oneWayMs> <targetHost> <targetPort> [listenAddress=127.0.0.1]
 // stdout: "listening <port>", then one JSON line per connection event:
 //   {"event":"accept","id":N,"t":"<ns>"}   when a client connects (its SYN, as the client sees it)
 //   {"event":"record","id":N,...}          when the connection has closed (both ends)
 // Exits when stdin closes.
 import net from 'node:net';
 
-const [delayText, targetHost, targetPortText] = process.argv.slice(2);
+const [delayText, targetHost, targetPortText, listenAddress = '127.0.0.1'] = process.argv.slice(2);
 const oneWayMs = Number(delayText);
 const targetPort = Number(targetPortText);
 if (!(oneWayMs >= 0 && oneWayMs <= 5_000 && targetPort > 0 && targetPort < 65536 && targetHost)) {
@@ -145,6 +145,6 @@ const server = net.createServer({ noDelay: true, pauseOnConnect: false }, (clien
     });
   }, 3 * oneWayMs);
 });
-server.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${server.address().port}\n`));
+server.listen(0, listenAddress, () => process.stdout.write(`listening ${server.address().port}\n`));
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();

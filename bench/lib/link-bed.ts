@@ -23,7 +23,14 @@ export interface LinkBed {
   host: NetHost;
   sshd: Sshd;
   shape: PageShape;
-  /** One file for every relay: `[127.0.0.1]:<relay port>` lines with sshd's key. */
+  /**
+   * Where the browser and the tunnels it loads through run: a namespace of their own, so that
+   * Chromium does not see other people's tests add and remove veths on this machine (it aborts
+   * every request in flight with ERR_NETWORK_CHANGED when the machine's addresses change). It
+   * reaches relays on its link's root-side address, `browserNet.peerAddress`.
+   */
+  browserNet: NetHost;
+  /** One file for every relay: `[host]:<relay port>` lines with sshd's key. */
   knownHostsPath: string;
   /** Rate cap on both directions of the namespace's link (undefined removes it). */
   setRate(mbit: number | undefined): Promise<void>;
@@ -35,6 +42,7 @@ export async function createLinkBed(dir: string): Promise<LinkBed> {
   const host = await createNetHost();
   const shape = await startPageTarget(host);
   const sshd = await startSshd({ host, authorizedKeys: [key.publicLine] });
+  const browserNet = await createNetHost();
   const knownHostsPath = path.join(sub, 'known_hosts');
   await writeFile(knownHostsPath, '');
   const rootSide = await rootSideDevice(host);
@@ -45,7 +53,7 @@ export async function createLinkBed(dir: string): Promise<LinkBed> {
     if (mustWork && res.code !== 0) throw new Error(`${[...prefix, ...args].join(' ')} failed: ${res.stderr.trim()}`);
   };
   return {
-    dir: sub, key, host, sshd, shape, knownHostsPath,
+    dir: sub, key, host, sshd, shape, knownHostsPath, browserNet,
     async setRate(mbit) {
       for (const end of ends) {
         await tc(end.prefix, ['qdisc', 'del', 'dev', end.dev, 'root'], false); // none yet is fine
@@ -77,6 +85,8 @@ async function startPageTarget(host: NetHost): Promise<PageShape> {
 
 export interface Relay {
   rttMs: number;
+  /** The address it listens on: 127.0.0.1, or the browser namespace's way out. */
+  address: string;
   port: number;
   target(bed: LinkBed): TunnelTarget;
   /** Resolves with the next connection's accept time (ns) that arrives after this call. */
@@ -86,9 +96,9 @@ export interface Relay {
   stop(): void;
 }
 
-/** A relay with `rttMs` of round trip (half each way) in front of the bed's sshd. */
-export async function startRelay(bed: LinkBed, rttMs: number): Promise<Relay> {
-  const child: ChildProcess = spawnTracked(process.execPath, [RELAY, String(rttMs / 2), bed.host.address, '22'], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** A relay with `rttMs` of round trip (half each way) in front of the bed's sshd, listening on `address`. */
+export async function startRelay(bed: LinkBed, rttMs: number, address = '127.0.0.1'): Promise<Relay> {
+  const child: ChildProcess = spawnTracked(process.execPath, [RELAY, String(rttMs / 2), bed.host.address, '22', address], { stdio: ['pipe', 'pipe', 'inherit'] });
   const accepts: Array<{ id: number; t: bigint }> = [];
   const records = new Map<number, RelayRecord>();
   const waiters = new Set<() => void>();
@@ -128,11 +138,12 @@ export async function startRelay(bed: LinkBed, rttMs: number): Promise<Relay> {
   };
   const relayPort = await waitUntil(() => port, 10_000, '"listening <port>"');
   const hostKey = bed.sshd.hostKeys[0]!;
-  await appendFile(bed.knownHostsPath, `[127.0.0.1]:${relayPort} ${hostKey.type} ${hostKey.blob.toString('base64')}\n`);
+  await appendFile(bed.knownHostsPath, `[${address}]:${relayPort} ${hostKey.type} ${hostKey.blob.toString('base64')}\n`);
   return {
     rttMs,
+    address,
     port: relayPort,
-    target: (b) => ({ user: b.sshd.user.name, host: '127.0.0.1', port: relayPort, keyPath: b.key.privatePath, knownHostsPath: b.knownHostsPath }),
+    target: (b) => ({ user: b.sshd.user.name, host: address, port: relayPort, keyPath: b.key.privatePath, knownHostsPath: b.knownHostsPath }),
     nextAccept(timeoutMs) {
       const seen = accepts.length;
       return waitUntil(() => accepts[seen], timeoutMs, 'new connection');
