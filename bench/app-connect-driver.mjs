@@ -9,7 +9,8 @@
 // it adds each relay's [127.0.0.1]:port line to knownHostsFile before naming that port)
 // stdin, one JSON per line:  {"id":N,"host":"127.0.0.1","port":P,"user":U,"keyPath":K}
 // stdout, one JSON per line: {"event":"started"} once, then per command
-//   {"id":N,"ok":true,"connectCalled":"<ns>","connected":"<ns>","firstReply":"<ns>","status":"ok"|"<error code>"}
+//   {"id":N,"ok":true,"connectCalled":"<ns>","tunnelOpen":"<ns>","connected":"<ns>","firstReply":"<ns>","status":"ok"|"<error code>"}
+// (tunnelOpen: the "checking-plex" step, emitted once the tunnel serves and Plex's status is read next)
 // Times are process.hrtime.bigint() (CLOCK_MONOTONIC, shared with the benchmark and the relay).
 import http from 'node:http';
 import path from 'node:path';
@@ -33,8 +34,11 @@ const send = (object) => process.stdout.write(`${JSON.stringify(object, (_, v) =
 // As the app's main does first thing.
 openLog({ file: path.join(workDir, 'reclaim-app.log'), source: 'app' });
 const noVault = { canSave: async () => false, load: async () => undefined, save: async () => {}, forget: async () => {}, has: async () => false };
+let tunnelOpen;
 const service = new AppService({
-  emit: () => {},
+  emit: (event) => {
+    if (event.type === 'connect-step' && event.step === 'checking-plex') tunnelOpen = now();
+  },
   profilesFile: path.join(workDir, 'servers.json'),
   hostKeys: { trustFiles: [knownHosts], recordFile: knownHosts },
   plexTvUrl: 'http://127.0.0.1:9/',
@@ -71,12 +75,13 @@ async function connectOnce(command) {
     keyPath: command.keyPath, jump: '', localPort: 0, remote: '127.0.0.1:32400',
   });
   try {
+    tunnelOpen = undefined;
     const connectCalled = now();
     const connection = await service.connect(profile.id);
     const connected = now();
     await getHello(connection.localPort);
     const firstReply = now();
-    return { connectCalled, connected, firstReply, status: connection.status ? 'ok' : connection.statusError?.code ?? 'none' };
+    return { connectCalled, tunnelOpen, connected, firstReply, status: connection.status ? 'ok' : connection.statusError?.code ?? 'none' };
   } finally {
     await service.disconnect(profile.id).catch(() => {});
     await service.deleteProfile(profile.id).catch(() => {});

@@ -1,7 +1,7 @@
 // Only the link section of `npm run bench` (see lib/link.ts): start → first reply, Plex Web's
 // first load and round trips by phase, over WAN-like links.
 //
-//   npm run build && npx tsx bench/link-bench.ts
+//   npm run build && npm run bench:links
 //
 // Environment: BENCH_LINKS, BENCH_LINK_MBIT, BENCH_LINK_ROUNDS, BENCH_PAGE_ROUNDS (see
 // linkConfigFromEnv), BENCH_MAX_MINUTES (15), BENCH_OUT (bench/results/links.json).

@@ -18,10 +18,12 @@
 //              "Entering interactive session."), less one one-way delay: the stamp is taken
 //              when the line is read here, and a request that follows it at once (a browser's
 //              connection held while Reclaim logged in) must still count as "first channel";
+//   statusRead (the app only) its connect() resolved, having read Plex's status through the tunnel;
 //   firstReply the first HTTP reply arrived through the tunnel; later requests are not counted.
-// Encrypted requests before signedIn are "sign-in", before ready "forward check", else "first channel".
+// Encrypted requests before signedIn are "sign-in", before ready "forward check", before
+// statusRead "Plex status", else "first channel".
 
-export const PHASES = ['TCP connect', 'version', 'key exchange', 'sign-in', 'forward check', 'first channel'] as const;
+export const PHASES = ['TCP connect', 'version', 'key exchange', 'sign-in', 'forward check', 'Plex status', 'first channel'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface RelayEvent {
@@ -46,6 +48,8 @@ export interface RelayRecord {
 export interface PhaseCuts {
   signedIn: bigint;
   ready: bigint;
+  /** The app's connect() resolved; absent for the CLI and OpenSSH (then no "Plex status" phase). */
+  statusRead?: bigint;
   firstReply: bigint;
   oneWayNs: bigint;
 }
@@ -61,6 +65,7 @@ export function countRoundTrips(record: RelayRecord, cuts: PhaseCuts): Record<Ph
     const t = BigInt(request.t);
     if (t < cuts.signedIn) return 'sign-in';
     if (t < readyCut) return 'forward check';
+    if (cuts.statusRead !== undefined && t < cuts.statusRead) return 'Plex status';
     return 'first channel';
   };
   const pending: RelayEvent[] = [];
@@ -91,7 +96,9 @@ export function countRoundTrips(record: RelayRecord, cuts: PhaseCuts): Record<Ph
  * client's first key-exchange message after the servers' KEXINIT ends "TCP connect + version",
  * its NEWKEYS ends "key exchange", then the cuts as above.
  */
-export function phaseTimes(record: RelayRecord, cuts: PhaseCuts): Record<'TCP connect + version' | 'key exchange' | 'sign-in' | 'forward check' | 'first channel', number> {
+export type TimedPhase = 'TCP connect + version' | 'key exchange' | 'sign-in' | 'forward check' | 'Plex status' | 'first channel';
+
+export function phaseTimes(record: RelayRecord, cuts: PhaseCuts): Record<TimedPhase, number> {
   const accept = BigInt(record.accept);
   const ms = (t: bigint) => Number(t - accept) / 1e6;
   const clientSent = (kind: string) => record.events.find((e) => e.dir === 'c' && e.kinds.includes(kind));
@@ -99,11 +106,13 @@ export function phaseTimes(record: RelayRecord, cuts: PhaseCuts): Record<'TCP co
   const kexEnd = BigInt(clientSent('newkeys')?.t ?? clientSent('encrypted')?.t ?? String(kexStart));
   const ready = cuts.ready < cuts.firstReply ? cuts.ready : cuts.firstReply;
   const signedIn = cuts.signedIn < ready ? cuts.signedIn : ready;
+  const statusRead = cuts.statusRead ?? ready;
   return {
     'TCP connect + version': ms(kexStart),
     'key exchange': ms(kexEnd) - ms(kexStart),
     'sign-in': ms(signedIn) - ms(kexEnd),
     'forward check': ms(ready) - ms(signedIn),
-    'first channel': ms(cuts.firstReply) - ms(ready),
+    'Plex status': ms(statusRead) - ms(ready),
+    'first channel': ms(cuts.firstReply) - ms(statusRead),
   };
 }

@@ -46,7 +46,7 @@ export interface StartSample {
   round: number;
   /** Start until the first reply, ms. */
   firstReplyMs: number;
-  /** Process start until its first byte reached the relay (CLI and ssh only), ms. */
+  /** Process start (the app: connect() called) until its first byte reached the relay, ms. */
   startupMs?: number;
   /** App only: connect() called until it resolved, ms. */
   connectMs?: number;
@@ -54,7 +54,7 @@ export interface StartSample {
   /** ms spent in each phase (lib/flights.ts phaseTimes). */
   phaseMs?: ReturnType<typeof phaseTimes>;
   /** What the relay saw and the cuts (ns), to recount or inspect later. */
-  evidence?: { record: RelayRecord; cuts: Record<keyof PhaseCuts, string> };
+  evidence?: { record: RelayRecord; cuts: Partial<Record<keyof PhaseCuts, string>> };
 }
 
 export interface PageSample { link: string; rttMs: number; tunnel: 'reclaim' | 'openssh'; round: number; loadMs: number; lastApiMs: number }
@@ -126,6 +126,8 @@ async function firstHello(port: number, child: ChildProcess | undefined, deadlin
   throw new Error('unreachable');
 }
 
+const stringCuts = (cuts: PhaseCuts) => Object.fromEntries(Object.entries(cuts).map(([k, v]) => [k, String(v)])) as Partial<Record<keyof PhaseCuts, string>>;
+
 /** One CLI start (Reclaim's `reclaim tunnel` or `ssh -N -L`) through the relay, measured. */
 async function cliStart(starter: 'reclaim-cli' | 'openssh', bed: LinkBed, relay: Relay): Promise<Omit<StartSample, 'link' | 'rttMs' | 'round'>> {
   const target = relay.target(bed);
@@ -159,7 +161,7 @@ async function cliStart(starter: 'reclaim-cli' | 'openssh', bed: LinkBed, relay:
     const cuts = { signedIn: signedInAt, ready, firstReply, oneWayNs: BigInt(Math.round((relay.rttMs / 2) * 1e6)) };
     if (record.truncated || record.error) throw new Error(`the relay's record is unusable: ${record.error ?? 'truncated'}`);
     return { starter, firstReplyMs: msSince(started, firstReply), startupMs: msSince(started, accept.t), phases: countRoundTrips(record, cuts), phaseMs: phaseTimes(record, cuts),
-      evidence: { record, cuts: { signedIn: String(cuts.signedIn), ready: String(cuts.ready), firstReply: String(cuts.firstReply), oneWayNs: String(cuts.oneWayNs) } },
+      evidence: { record, cuts: stringCuts(cuts) },
     };
   } catch (error) {
     child.kill('SIGKILL');
@@ -186,17 +188,38 @@ class AppDriver {
     return new AppDriver(child, out, err);
   }
 
-  async connect(bed: LinkBed, relay: Relay): Promise<{ connectMs: number; firstReplyMs: number; status: string }> {
+  async connect(bed: LinkBed, relay: Relay): Promise<{ connectMs: number; firstReplyMs: number; status: string } & Pick<StartSample, 'startupMs' | 'phases' | 'phaseMs' | 'evidence'>> {
     const id = this.nextId++;
     const target = relay.target(bed);
+    const sshdLogFrom = bed.sshd.log().length;
+    const accepted = relay.nextAccept(FIRST_REPLY_TIMEOUT_MS);
+    const signedIn = bed.sshd.waitForLog(/Accepted publickey for /, FIRST_REPLY_TIMEOUT_MS, sshdLogFrom).then(() => now());
+    accepted.catch(() => {});
+    signedIn.catch(() => {});
     this.child.stdin!.write(`${JSON.stringify({ id, host: target.host, port: target.port, user: target.user, keyPath: target.keyPath })}\n`);
     const line = await this.out.waitFor(new RegExp(`^\\{"id":${id},`), FIRST_REPLY_TIMEOUT_MS, `app driver answer ${id}`);
-    const answer = JSON.parse(line) as { ok: boolean; error?: string; connectCalled: string; connected: string; firstReply: string; status: string };
+    const answer = JSON.parse(line) as { ok: boolean; error?: string; connectCalled: string; tunnelOpen?: string; connected: string; firstReply: string; status: string };
     if (!answer.ok) throw new Error(`app connect through the ${relay.rttMs} ms relay failed: ${answer.error}\n${this.err.text.slice(-1500)}`);
+    // The driver answers once it has disconnected, so the relay's record is complete soon.
+    const accept = await accepted;
+    const record = await relay.record(accept.id, 15_000);
+    if (record.truncated || record.error) throw new Error(`the relay's record of the app's connection is unusable: ${record.error ?? 'truncated'}`);
+    const connected = BigInt(answer.connected);
+    const cuts: PhaseCuts = {
+      signedIn: await signedIn,
+      ready: answer.tunnelOpen ? BigInt(answer.tunnelOpen) : connected,
+      statusRead: connected,
+      firstReply: BigInt(answer.firstReply),
+      oneWayNs: BigInt(Math.round((relay.rttMs / 2) * 1e6)),
+    };
     return {
-      connectMs: msSince(BigInt(answer.connectCalled), BigInt(answer.connected)),
+      connectMs: msSince(BigInt(answer.connectCalled), connected),
+      startupMs: msSince(BigInt(answer.connectCalled), accept.t),
       firstReplyMs: msSince(BigInt(answer.connectCalled), BigInt(answer.firstReply)),
       status: answer.status,
+      phases: countRoundTrips(record, cuts),
+      phaseMs: phaseTimes(record, cuts),
+      evidence: { record, cuts: stringCuts(cuts) },
     };
   }
 
@@ -286,8 +309,8 @@ export async function runLinks(dir: string, config: LinkConfig, log: (line: stri
           const base = { link: label, rttMs: link.rttMs, round };
           if (starter === 'reclaim-app') {
             const r = await app.connect(bed, relay);
-            results.starts.push({ ...base, starter, firstReplyMs: r.firstReplyMs, connectMs: r.connectMs });
-            log(`  ${label.padEnd(18)} round ${round + 1} ${starter.padEnd(11)} first reply ${fmt(r.firstReplyMs, 0)} ms (connect() ${fmt(r.connectMs, 0)} ms, status ${r.status})`);
+            results.starts.push({ ...base, starter, firstReplyMs: r.firstReplyMs, connectMs: r.connectMs, startupMs: r.startupMs, phases: r.phases, phaseMs: r.phaseMs, evidence: r.evidence });
+            log(`  ${label.padEnd(18)} round ${round + 1} ${starter.padEnd(11)} first reply ${fmt(r.firstReplyMs, 0)} ms (connect() ${fmt(r.connectMs, 0)} ms, status ${r.status}; round trips ${PHASES.map((p) => r.phases![p]).join('/')})`);
           } else {
             const s = await cliStart(starter, bed, relay);
             results.starts.push({ ...base, ...s });
@@ -364,7 +387,7 @@ export interface LinkSummaryRow {
   lastApi: { openssh: number; reclaim: number; ratio: number };
 }
 
-export function summarizeLinks(results: LinkResults): { rows: LinkSummaryRow[]; startup: { reclaimCli: number; openssh: number }; phases: { link: string; rttMs: number; openssh: PhaseRow[]; reclaimCli: PhaseRow[] } | undefined } {
+export function summarizeLinks(results: LinkResults): { rows: LinkSummaryRow[]; startup: { reclaimCli: number; openssh: number }; phases: { link: string; rttMs: number; openssh: PhaseRow[]; reclaimCli: PhaseRow[]; reclaimApp: PhaseRow[] } | undefined } {
   const rows = results.config.links.map((link) => {
     const label = linkLabel(link);
     const starts = (starter: Starter) => results.starts.filter((s) => s.link === label && s.starter === starter);
@@ -395,13 +418,13 @@ export function summarizeLinks(results: LinkResults): { rows: LinkSummaryRow[]; 
     const label = linkLabel(reference);
     const of = (starter: Starter) => results.starts.filter((s) => s.link === label && s.starter === starter);
     const perPhase = (starter: Starter): PhaseRow[] => [
-      { phase: 'process start-up', trips: NaN, ms: median(of(starter).map((s) => s.startupMs ?? NaN)) },
+      { phase: 'start-up (to the first packet)', trips: NaN, ms: median(of(starter).map((s) => s.startupMs ?? NaN)) },
       { phase: 'TCP connect + version', trips: median(of(starter).map((s) => (s.phases?.['TCP connect'] ?? NaN) + (s.phases?.version ?? NaN))), ms: median(of(starter).map((s) => s.phaseMs?.['TCP connect + version'] ?? NaN)) },
-      ...(['key exchange', 'sign-in', 'forward check', 'first channel'] as const).map((phase) => ({
+      ...(['key exchange', 'sign-in', 'forward check', 'Plex status', 'first channel'] as const).map((phase) => ({
         phase, trips: median(of(starter).map((s) => s.phases?.[phase] ?? NaN)), ms: median(of(starter).map((s) => s.phaseMs?.[phase] ?? NaN)),
       })),
     ];
-    phases = { link: label, rttMs: reference.rttMs, openssh: perPhase('openssh'), reclaimCli: perPhase('reclaim-cli') };
+    phases = { link: label, rttMs: reference.rttMs, openssh: perPhase('openssh'), reclaimCli: perPhase('reclaim-cli'), reclaimApp: perPhase('reclaim-app') };
   }
   return { rows, startup, phases };
 }
@@ -432,18 +455,18 @@ export function linkTables(results: LinkResults): string {
   ));
   out.push(`\nPage: HTML, then ${results.shape.scripts} scripts and ${results.shape.styles} styles in parallel, then ${results.shape.apiCalls} API calls in parallel; ${fmt(results.shape.pageBytes / 1e6, 2)} MB in all.${results.retriedLoads ? ` ${results.retriedLoads} loads were redone because Chromium saw the machine's network change (other tests' namespaces).` : ''}`);
   if (phases) {
-    out.push(`\n**Where the time goes** (CLI start → first reply on the ${phases.link} link, medians: round trips, and ms)\n`);
+    out.push(`\n**Where the time goes** (start → first reply on the ${phases.link} link, medians: round trips, and ms)\n`);
     const sum = (rows: PhaseRow[], pick: (r: PhaseRow) => number) => rows.reduce((n, r) => n + (Number.isFinite(pick(r)) ? pick(r) : 0), 0);
-    out.push(md(['phase', 'OpenSSH round trips', 'ms', 'Reclaim CLI round trips', 'ms'], [
-      ...phases.openssh.map((o, i) => {
-        const r = phases.reclaimCli[i]!;
-        return [o.phase, Number.isFinite(o.trips) ? fmt(o.trips, 0) : '', fmt(o.ms, 0), Number.isFinite(r.trips) ? fmt(r.trips, 0) : '', fmt(r.ms, 0)];
-      }),
-      ['total', fmt(sum(phases.openssh, (r) => r.trips), 0), fmt(sum(phases.openssh, (r) => r.ms), 0), fmt(sum(phases.reclaimCli, (r) => r.trips), 0), fmt(sum(phases.reclaimCli, (r) => r.ms), 0)],
+    const cells = (r: PhaseRow) => [Number.isFinite(r.trips) ? fmt(r.trips, 0) : '', Number.isFinite(r.ms) ? fmt(r.ms, 0) : ''];
+    const columns = [phases.openssh, phases.reclaimCli, phases.reclaimApp];
+    out.push(md(['phase', 'OpenSSH round trips', 'ms', 'Reclaim CLI round trips', 'ms', 'Reclaim app round trips', 'ms'], [
+      ...phases.openssh.map((o, i) => [o.phase, ...columns.flatMap((rows) => cells(rows[i]!))]),
+      ['total', ...columns.flatMap((rows) => [fmt(sum(rows, (r) => r.trips), 0), fmt(sum(rows, (r) => r.ms), 0)])],
     ]));
     out.push(`\nA round trip is ${phases.rttMs} ms here; ms beyond round trips × ${phases.rttMs} is computing (either end) and waiting on the processes. `
       + 'Round trips are counted by the relay (lib/flights.ts): exchanges that overlap another count once. Phase ends: the client\'s key-exchange '
-      + 'message after the KEXINITs, its NEWKEYS, sshd\'s "Accepted publickey", the tunnel\'s ready line, the first reply.');
+      + 'message after the KEXINITs, its NEWKEYS, sshd\'s "Accepted publickey", the tunnel\'s ready line (the app: its "checking-plex" step), '
+      + 'the app\'s connect() resolving, the first reply. The app\'s start-up is from connect() (it is running already); it reads Plex\'s status before the first reply.');
   }
   out.push(`\n**CLI start-up** (process start → its first byte at the relay, ms, medians of all starts): Reclaim ${fmt(startup.reclaimCli, 0)}, OpenSSH ${fmt(startup.openssh, 0)}, ratio ${fmt(startup.reclaimCli / startup.openssh, 2)}`);
   return out.join('\n');
