@@ -66,7 +66,11 @@ export interface LinkResults {
   pages: PageSample[];
   /** Page loads done again because Chromium saw the machine's network change meanwhile. */
   retriedLoads: number;
+  /** Starts that failed (left out of the medians). */
+  failedStarts: Array<{ link: string; starter: Starter; error: string }>;
 }
+
+const MAX_FAILED_STARTS = 3;
 
 /**
  * Below this round trip the count is not shown: the phase cuts are stamped when a child's line is
@@ -283,7 +287,7 @@ async function measureLoad(page: Page, port: number, shape: LinkBed['shape']): P
 export async function runLinks(dir: string, config: LinkConfig, log: (line: string) => void): Promise<LinkResults> {
   const bed = await createLinkBed(dir);
   log(`link bench: server namespace ${bed.host.name}; page ${bed.shape.scripts} scripts + ${bed.shape.styles} styles + ${bed.shape.apiCalls} API calls, ${fmt(bed.shape.pageBytes / 1e6, 2)} MB`);
-  const results: LinkResults = { config, shape: bed.shape, starts: [], pages: [], retriedLoads: 0 };
+  const results: LinkResults = { config, shape: bed.shape, starts: [], pages: [], retriedLoads: 0, failedStarts: [] };
   const relays = new Map<number, Relay>();
   const browserRelays = new Map<number, Relay>();
   const running: RunningTunnel[] = [];
@@ -308,14 +312,22 @@ export async function runLinks(dir: string, config: LinkConfig, log: (line: stri
         for (let k = 0; k < order.length; k++) {
           const starter = order[(k + round) % order.length]!;
           const base = { link: label, rttMs: link.rttMs, round };
-          if (starter === 'reclaim-app') {
-            const r = await app.connect(bed, relay);
-            results.starts.push({ ...base, starter, firstReplyMs: r.firstReplyMs, connectMs: r.connectMs, startupMs: r.startupMs, phases: r.phases, phaseMs: r.phaseMs, evidence: r.evidence });
-            log(`  ${label.padEnd(18)} round ${round + 1} ${starter.padEnd(11)} first reply ${fmt(r.firstReplyMs, 0)} ms (connect() ${fmt(r.connectMs, 0)} ms, status ${r.status}; round trips ${PHASES.map((p) => r.phases![p]).join('/')})`);
-          } else {
-            const s = await cliStart(starter, bed, relay);
-            results.starts.push({ ...base, ...s });
-            log(`  ${label.padEnd(18)} round ${round + 1} ${starter.padEnd(11)} first reply ${fmt(s.firstReplyMs, 0)} ms (start-up ${fmt(s.startupMs ?? NaN, 0)} ms; round trips ${PHASES.map((p) => s.phases![p]).join('/')})`);
+          try {
+            if (starter === 'reclaim-app') {
+              const r = await app.connect(bed, relay);
+              results.starts.push({ ...base, starter, firstReplyMs: r.firstReplyMs, connectMs: r.connectMs, startupMs: r.startupMs, phases: r.phases, phaseMs: r.phaseMs, evidence: r.evidence });
+              log(`  ${label.padEnd(18)} round ${round + 1} ${starter.padEnd(11)} first reply ${fmt(r.firstReplyMs, 0)} ms (connect() ${fmt(r.connectMs, 0)} ms, status ${r.status}; round trips ${PHASES.map((p) => r.phases![p]).join('/')})`);
+            } else {
+              const s = await cliStart(starter, bed, relay);
+              results.starts.push({ ...base, ...s });
+              log(`  ${label.padEnd(18)} round ${round + 1} ${starter.padEnd(11)} first reply ${fmt(s.firstReplyMs, 0)} ms (start-up ${fmt(s.startupMs ?? NaN, 0)} ms; round trips ${PHASES.map((p) => s.phases![p]).join('/')})`);
+            }
+          } catch (error) {
+            // One failed start is reported and left out of the medians (the table says how many);
+            // more than a few mean something is broken, and the run stops.
+            results.failedStarts.push({ link: label, starter, error: (error as Error).message.slice(0, 4000) });
+            log(`  ${label.padEnd(18)} round ${round + 1} ${starter.padEnd(11)} FAILED: ${(error as Error).message.slice(0, 2000)}`);
+            if (results.failedStarts.length > MAX_FAILED_STARTS) throw new Error(`${results.failedStarts.length} starts failed; the last: ${(error as Error).message}`);
           }
         }
       }
@@ -448,7 +460,8 @@ export function linkTables(results: LinkResults): string {
   out.push('\nOpenSSH and the Reclaim CLI: from starting the process; a client retries GET /hello every 5 ms from that moment. '
     + 'Reclaim app: from `AppService.connect()` in a Node process that is already running and has connected once before '
     + '(OpenSSH has no "already started" mode: its column is the same process start as above); connect() also reads Plex\'s '
-    + `status (GET /identity and /) before it resolves, then one GET /hello. Round trips are not counted below ${MIN_COUNTED_RTT_MS} ms (–).`);
+    + `status (GET /identity and /) before it resolves, then one GET /hello. Round trips are not counted below ${MIN_COUNTED_RTT_MS} ms (–).`
+    + (results.failedStarts.length ? ` FAILED and left out: ${results.failedStarts.map((f) => `${f.starter} on ${f.link}`).join(', ')} (errors in the JSON).` : ''));
   out.push(`\n**Plex Web first load in Chromium** (ms from navigation, medians of ${results.config.pageRounds}; a fresh browser context per load)\n`);
   out.push(md(
     ['link', 'load event OpenSSH', 'Reclaim', 'ratio', 'last API reply OpenSSH', 'Reclaim', 'ratio'],
