@@ -10,6 +10,11 @@
 // BENCH_INVESTIGATE=1 (same as --investigate), BENCH_WAIT_SERVER_CLOSE=1 (the load client waits for
 // the server to close each connection instead of closing after Content-Length bytes).
 //
+// Then (lib/link.ts, issue #13): start → first reply, Plex Web's first load and round trips by
+// phase over WAN-like links (BENCH_LINKS, BENCH_LINK_MBIT, BENCH_LINK_ROUNDS, BENCH_PAGE_ROUNDS;
+// BENCH_LINKS=off skips them), a cold process's first hundred connections (BENCH_COLD_ROUNDS),
+// and everything as Markdown tables of Reclaim / OpenSSH with the goals.
+//
 // Each round measures both metrics with the order A B B A (the next round B A A B), every
 // measurement after a short warm-up, with the load generator in its own process. Needs root
 // (network namespaces, sshd) and only ever talks to 127.0.0.1 and the namespace it creates.
@@ -20,6 +25,8 @@ import path from 'node:path';
 import { bulkDownload, connectionRate, type BulkResult, type RateResult } from './lib/clients.js';
 import { INITIAL_WARMUP } from './lib/compare.js';
 import { investigate } from './lib/investigate.js';
+import { linkConfigFromEnv, linkTables, runLinks, summarizeLinks, type LinkResults } from './lib/link.js';
+import { goalsTable, loopbackTable, type ColdHundred } from './lib/report.js';
 import { cpuSec, killAllTrackedSync, machineBusySec } from './lib/proc.js';
 import { fmt, max, median, min, spreadPct, table } from './lib/stats.js';
 import { createTestbed, makeTempDir, namespaceCpu, namespacePids, teardownAll, type Testbed } from './lib/testbed.js';
@@ -47,7 +54,11 @@ const CONFIG = {
   investigate: process.argv.includes('--investigate') || process.env.BENCH_INVESTIGATE === '1',
   /** One-way delay of the WAN-like link for the latency section (0 skips it). */
   wanDelayMs: Math.min(envInt('BENCH_WAN_DELAY_MS', 10), 500),
+  /** Fresh processes measured on their first hundred connections, per tunnel. */
+  coldRounds: Math.min(envInt('BENCH_COLD_ROUNDS', 3), 20),
+  links: linkConfigFromEnv(),
 };
+const COLD_REQUESTS = 100;
 
 type Name = RunningTunnel['name'];
 type Metric = 'bulk' | 'rate';
@@ -258,6 +269,31 @@ async function measureWan(testbed: Testbed): Promise<Record<Name, { reqPerSec: n
   }
 }
 
+/**
+ * A cold process: CPU per request of the first hundred connections a freshly started tunnel
+ * carries (after it is ready), fresh processes alternated, medians of coldRounds.
+ */
+async function measureColdHundred(testbed: Testbed): Promise<ColdHundred> {
+  const perRequest: Record<Name, number[]> = { reclaim: [], openssh: [] };
+  for (let round = 0; round < CONFIG.coldRounds; round++) {
+    for (const name of (round % 2 ? ['openssh', 'reclaim'] : ['reclaim', 'openssh']) as Name[]) {
+      const t = name === 'reclaim' ? await startReclaim(testbed.tunnelTarget) : await startOpenSsh(testbed.tunnelTarget, { logDir: testbed.dir });
+      tunnels.push(t);
+      const cpu0 = cpuSec(t.pid);
+      const r = await connectionRate(t.localPort, COLD_REQUESTS, CONFIG.concurrency);
+      const used = cpuSec(t.pid) - cpu0;
+      if (r.failed) throw new Error(`${name} cold run: ${r.failed} failed requests ${JSON.stringify(r.errors)}`);
+      perRequest[name].push((used / r.ok) * 1e6);
+      tunnels.splice(tunnels.indexOf(t), 1);
+      await t.stop();
+    }
+  }
+  const result = { requests: COLD_REQUESTS, rounds: CONFIG.coldRounds, reclaimUs: median(perRequest.reclaim), opensshUs: median(perRequest.openssh), samples: perRequest };
+  console.log(`\nCold process, first ${COLD_REQUESTS} connections (c=${CONFIG.concurrency}), tunnel CPU µs per request, medians of ${CONFIG.coldRounds}: `
+    + `Reclaim ${fmt(result.reclaimUs, 0)}, OpenSSH ${fmt(result.opensshUs, 0)}, ratio ${fmt(result.reclaimUs / result.opensshUs, 2)}`);
+  return result;
+}
+
 async function main(): Promise<void> {
   const deadline = setTimeout(() => {
     console.error(`\nBENCH_MAX_MINUTES=${CONFIG.maxMinutes} exceeded: aborting.`);
@@ -327,6 +363,18 @@ async function main(): Promise<void> {
       + `tunnel CPU ${fmt((coldOf('rate', 'reclaim').cpu.tunnelSec / CONFIG.requests) * 1e6, 0)} vs ${fmt((coldOf('rate', 'openssh').cpu.tunnelSec / CONFIG.requests) * 1e6, 0)} µs/request (Reclaim vs OpenSSH)`);
     console.log(`\nstopped: ${JSON.stringify(stops)}`);
     const wan = CONFIG.wanDelayMs > 0 ? await measureWan(bed) : undefined;
+    const coldHundred = await measureColdHundred(bed);
+    let links: LinkResults | undefined;
+    if (CONFIG.links.links.length > 0) {
+      console.log(`\nLinks (issue #13): ${CONFIG.links.links.length} links, ${CONFIG.links.rounds} start rounds and ${CONFIG.links.pageRounds} page loads per tunnel each; load average ${os.loadavg().map((x) => fmt(x, 2)).join(' ')}`);
+      links = await runLinks(dir, CONFIG.links, (line) => console.log(line));
+      console.log(`load average after the links: ${os.loadavg().map((x) => fmt(x, 2)).join(' ')} (2 cores; above ~0.5 others were busy and times are longer than on an idle machine)`);
+    }
+    const coldOfRate = (name: Name) => coldOf('rate', name).cpu.tunnelSec / CONFIG.requests * 1e6;
+    console.log(`\n## Reclaim / OpenSSH — commit ${build.commit}, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} CPUs, node ${process.version}\n`);
+    if (links) console.log(`${linkTables(links)}\n`);
+    console.log(`${loopbackTable({ summary, coldHundred, coldRateUs: { reclaim: coldOfRate('reclaim'), openssh: coldOfRate('openssh') }, config: CONFIG })}\n`);
+    console.log(`${goalsTable({ links: links ? summarizeLinks(links) : undefined, bulkRatio: summary.bulk.ratio, coldHundred })}\n`);
 
     await mkdir(path.dirname(CONFIG.out), { recursive: true });
     // Evidence for the negotiated algorithms and ready lines (ssh -v logs each forwarded connection: keep the head).
@@ -340,6 +388,8 @@ async function main(): Promise<void> {
       negotiated,
       summary,
       wan,
+      coldHundred,
+      links: links ? { summary: summarizeLinks(links), results: links } : undefined,
       foreignLoadCores: foreignLoad(samples),
       stops,
       cold,

@@ -105,6 +105,13 @@ export interface ReclaimOptions {
   env?: Record<string, string>;
   /** Another build of the CLI (its dist/electron/cli/main.js), e.g. to compare two commits. */
   cli?: string;
+  /** Run inside this network namespace (`ip netns exec`, which execs: the pid stays the tunnel's). */
+  netns?: string;
+}
+
+/** The command, or the command run inside a network namespace. */
+function inNetns(netns: string | undefined, command: string, args: string[]): [string, string[]] {
+  return netns ? ['ip', ['netns', 'exec', netns, command, ...args]] : [command, args];
 }
 
 export async function startReclaim(t: TunnelTarget, options: ReclaimOptions = {}): Promise<RunningTunnel> {
@@ -113,7 +120,7 @@ export async function startReclaim(t: TunnelTarget, options: ReclaimOptions = {}
   const env = { ...cleanEnv(), ...options.env };
   if (options.variant) env.RECLAIM_VARIANT = options.variant;
   const args = [...(options.nodeArgs ?? []), options.variant ? VARIANT_SCRIPT : cli, 'tunnel', `${t.user}@${t.host}`, ...(t.port ? ['-p', String(t.port)] : []), '-i', t.keyPath, '--known-hosts', t.knownHostsPath, '-L', '0', '--json'];
-  const child = spawnTracked(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked(...inNetns(options.netns, process.execPath, args), { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = new LineWatcher(child.stdout!);
   const err = new LineWatcher(child.stderr!);
   const exited = exitPromise(child);
@@ -174,6 +181,8 @@ export interface OpenSshOptions {
   verbose?: boolean;
   /** Directory for ssh's stderr file. */
   logDir: string;
+  /** Run inside this network namespace. */
+  netns?: string;
 }
 
 let sshCounter = 0;
@@ -192,7 +201,7 @@ export async function startOpenSsh(t: TunnelTarget, options: OpenSshOptions): Pr
     const fd = openSync(logPath, 'w');
     let child: ChildProcess;
     try {
-      child = spawnTracked('ssh', opensshArgs(t, localPort, options.extra, verbose), { env: cleanEnv(), stdio: ['ignore', 'ignore', fd] });
+      child = spawnTracked(...inNetns(options.netns, 'ssh', opensshArgs(t, localPort, options.extra, verbose)), { env: cleanEnv(), stdio: ['ignore', 'ignore', fd] });
     } finally {
       closeSync(fd);
     }
