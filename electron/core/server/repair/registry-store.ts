@@ -7,7 +7,7 @@ import { commandFailed } from '../server-shell.js';
 import { POWERSHELL_RECORDS, powershellCommand, psQuote } from '../windows.js';
 import { formatJournal, parseJournal, type Journal } from './journal.js';
 import type { PreferencesChanges } from './preferences-edit.js';
-import type { OpenedFiles, PreferencesStore, Snapshot } from './remote-file.js';
+import { lockTakenOver, throwIfLockBusy, type OpenedFiles, type PreferencesStore, type Snapshot } from './remote-file.js';
 
 // Plex's settings on Windows: the values of HKCU\Software\Plex, Inc.\Plex Media Server of the user
 // who runs Plex (plex-repair.md §2.2), worked on by fixed PowerShell scripts sent as
@@ -111,16 +111,7 @@ export class RegistryStore implements PreferencesStore {
       '$f=Fp;if($f -eq \'missing\'){Rec \'missing\'}else{Rec \'file\',\'\',$f}',
       'Get-ChildItem -LiteralPath (Split-Path $B) -Filter \'Preferences.reclaim-backup-*.reg\'|%{Rec \'backup\',$_.FullName}',
     ], 'look at Plex\'s registry settings and take the repair lock');
-    const busy = records.find((record) => record.kind === 'busy');
-    if (busy) {
-      const since = busy.fields[0]?.trim() || undefined;
-      throw new ReclaimError(
-        'REPAIR_IN_PROGRESS',
-        `Another repair of this server's Plex sign-in is under way${since ? ` (it began ${printable(since)})` : ''}. Reclaim changed nothing.`,
-        'Let that one finish (or close it), then try again. If no repair is running any more, the lock goes away once its SSH connection has ended.',
-        { since },
-      );
-    }
+    throwIfLockBusy(records);
     const journalText = records.find((record) => record.kind === 'journal')?.fields[0]?.replace(/\r\n/g, '\n');
     const file = records.find((record) => record.kind === 'file');
     const prefix = `${this.install.dataDir.replace(/\\+$/, '')}\\Preferences.reclaim-backup-`.toLowerCase();
@@ -285,14 +276,7 @@ function throwIfFailed(records: ProbeRecord[], where: string): void {
   if (!failed) return;
   const [step = '', said = ''] = failed.fields;
   const shown = printable(said).replace(/\s+/g, ' ').trim().slice(0, 300);
-  if (step === 'lock') {
-    throw new ReclaimError(
-      'REPAIR_IN_PROGRESS',
-      'Another run took over this server\'s repair lock while Reclaim was working; Reclaim stopped here.',
-      'Check what else is repairing this server, then run the repair again: it finishes or rolls back what was left.',
-      {},
-    );
-  }
+  if (step === 'lock') throw lockTakenOver();
   const kind = step === 'backup' ? 'backup' : step === 'restore' ? 'restore' : step === 'journal' ? 'journal' : 'write';
   const doing = { backup: 'back up (reg export)', restore: 'put back (reg import)', journal: 'write the repair journal for', write: 'write' }[kind];
   throw new ReclaimError(

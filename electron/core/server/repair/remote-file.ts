@@ -232,16 +232,7 @@ export class RemoteFiles implements PreferencesStore {
       `X sh -c 'for f in "$1"${BACKUP_SUFFIX}*; do if [ -f "$f" ]; then printf "%s\\n" "$f"; fi; done' sh "$R$P" | while IFS= read -r bk; do rec backup "\${bk#"$R"}"; done`,
       'rec space "$(X df -Pk "$R$P" 2>/dev/null | tail -n 1 | { read -r a b c d e; echo "$d"; })"',
     ], 'look at Plex\'s Preferences and take the repair lock');
-    const busy = records.find((record) => record.kind === 'busy');
-    if (busy) {
-      const since = busy.fields[0]?.trim() || undefined;
-      throw new ReclaimError(
-        'REPAIR_IN_PROGRESS',
-        `Another repair of this server's Plex sign-in is under way${since ? ` (it began ${printable(since)})` : ''}. Reclaim changed nothing.`,
-        'Let that one finish (or close it), then try again. If no repair is running any more, the lock goes away once its SSH connection has ended.',
-        { since },
-      );
-    }
+    throwIfLockBusy(records);
     const journalText = records.find((record) => record.kind === 'journal')?.fields[0];
     const fileRecord = records.find((record) => ['file', 'missing', 'link', 'notfile'].includes(record.kind))!;
     const prefix = `${this.files.preferences}${BACKUP_SUFFIX}`;
@@ -388,14 +379,7 @@ export class RemoteFiles implements PreferencesStore {
     if (!failed) return;
     const [step = '', said = ''] = failed.fields;
     const shown = printable(said).replace(/\s+/g, ' ').trim().slice(0, 300);
-    if (step === 'lock') {
-      throw new ReclaimError(
-        'REPAIR_IN_PROGRESS',
-        'Another run took over this server\'s repair lock while Reclaim was working; Reclaim stopped here.',
-        'Check what else is repairing this server, then run the repair again: it finishes or rolls back what was left.',
-        {},
-      );
-    }
+    if (step === 'lock') throw lockTakenOver();
     const diskFull = /no space left|disk full|quota exceeded/i.test(said);
     const kind = step === 'backup' ? 'backup' : step === 'restore' ? 'restore' : step === 'journal' ? 'journal' : 'write';
     const doing = { backup: 'back up', restore: 'put back', journal: 'write the repair journal next to', write: 'write' }[kind];
@@ -421,4 +405,27 @@ export function factsFrom(record: ProbeRecord): FileFacts {
 /** The journal's lines as quoted shell words for `jw`. */
 export function journalWords(journal: Journal): string {
   return formatJournal(journal).map(shellQuote).join(' ');
+}
+
+/** Every store's open() answer when another run holds the repair lock. */
+export function throwIfLockBusy(records: ProbeRecord[]): void {
+  const busy = records.find((record) => record.kind === 'busy');
+  if (!busy) return;
+  const since = busy.fields[0]?.trim() || undefined;
+  throw new ReclaimError(
+    'REPAIR_IN_PROGRESS',
+    `Another repair of this server's Plex sign-in is under way${since ? ` (it began ${printable(since)})` : ''}. Reclaim changed nothing.`,
+    'Let that one finish (or close it), then try again. If no repair is running any more, the lock goes away once its SSH connection has ended.',
+    { since },
+  );
+}
+
+/** A store's step found the lock no longer its own. */
+export function lockTakenOver(): ReclaimError {
+  return new ReclaimError(
+    'REPAIR_IN_PROGRESS',
+    'Another run took over this server\'s repair lock while Reclaim was working; Reclaim stopped here.',
+    'Check what else is repairing this server, then run the repair again: it finishes or rolls back what was left.',
+    {},
+  );
 }
